@@ -1,0 +1,32 @@
+"""The `threshold` command: one module per command group; user errors print without a traceback."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from threshold.cli import contract, validate
+from threshold.model.errors import InputError
+
+app = typer.Typer(
+    name="threshold",
+    help="Run, and rigorously evaluate, support for school Designated Safeguarding Leads.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("validate")(validate.validate)
+#SYNTH
+#DEMO
+app.add_typer(contract.app, name="contract")
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    try:
+        app()
+    except InputError as error:
+        Console(stderr=True).print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True, markup=True)
+        sys.exit(2)

@@ -1,0 +1,302 @@
+"""Reading, checking and writing contract files.
+
+Checking reports every violation, not only the first: each names the file, the row (1 is the
+first record after the header; the file line is one more), the field and the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from threshold.model.contract import TABLES
+from threshold.model.errors import InputError
+from threshold.model.schema import Field, Kind, Table
+
+MSG_UNKNOWN_FILE = "is not a contract table; expected one of: {expected}"
+MSG_NOT_UTF8 = "is not UTF-8 text (byte {position}); save it as UTF-8"
+MSG_EMPTY_FILE = "is empty; it needs a header row"
+MSG_MISSING_COLUMN = "column is missing from the header"
+MSG_UNKNOWN_COLUMN = "column is not in the contract for {table}"
+MSG_DUPLICATE_COLUMN = "column appears more than once in the header"
+MSG_RAGGED_ROW = "has {found} fields but the header has {expected}"
+MSG_REQUIRED = "is required but blank"
+MSG_NOT_INTEGER = "{value!r} is not a whole number"
+MSG_NOT_NUMBER = "{value!r} is not a number"
+MSG_NOT_DATE = "{value!r} is not a date written YYYY-MM-DD"
+MSG_NOT_BOOLEAN = "{value!r} is not true or false"
+MSG_NOT_CODE = "{value!r} is not an allowed value ({allowed})"
+MSG_PATTERN = "{value!r} is not {hint}"
+MSG_BELOW_MINIMUM = "{value!r} is below the minimum {minimum:g}"
+MSG_ABOVE_MAXIMUM = "{value!r} is above the maximum {maximum:g}"
+MSG_DUPLICATE_KEY = "duplicates the key ({key}) of row {first}"
+MSG_DANGLING_REFERENCE = "{value!r} is not a {field} in {table}.csv"
+MSG_MISSING_REFERENCED_FILE = "refers to {table}.csv, which is not in the directory"
+
+_BOOLEANS = {"true": True, "false": False}
+
+
+@dataclass(frozen=True, order=True)
+class Violation:
+    """One breach of the contract. `row` is None for a problem with the whole file or header."""
+
+    file: str
+    row: int | None
+    field: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.file if self.row is None else f"{self.file} row {self.row}"
+        return f"{where} [{self.field}]: {self.reason}" if self.field else f"{where}: {self.reason}"
+
+
+class ContractError(InputError):
+    """Raised when a contract file is read that breaks the contract."""
+
+    def __init__(self, violations: list[Violation]) -> None:
+        self.violations = violations
+        shown = "\n".join(str(v) for v in violations[:20])
+        more = f"\n… and {len(violations) - 20} more" if len(violations) > 20 else ""
+        super().__init__(f"{len(violations)} contract violation(s):\n{shown}{more}")
+
+
+@dataclass(frozen=True)
+class CheckedTable:
+    """A table read from a file: its typed values and the violations found."""
+
+    table: Table
+    frame: pd.DataFrame
+    violations: list[Violation]
+
+
+def check_table(path: Path, table: Table) -> CheckedTable:
+    """Read `path` as `table`, returning typed values (where parseable) and every violation."""
+    name = path.name
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return _failed(table, [Violation(name, None, None, MSG_NOT_UTF8.format(position=error.start))])
+    rows = list(csv.reader(text.splitlines()))
+    if not rows:
+        return _failed(table, [Violation(name, None, None, MSG_EMPTY_FILE)])
+    header, records = rows[0], rows[1:]
+    violations = _check_header(name, header, table)
+    present = [column for column in table.columns if column in header]
+    width = len(header)
+    good: list[list[str]] = []
+    row_numbers: list[int] = []
+    for number, record in enumerate(records, start=1):
+        if len(record) != width:
+            if record:  # a blank line is not a record
+                violations.append(
+                    Violation(name, number, None, MSG_RAGGED_ROW.format(found=len(record), expected=width))
+                )
+            continue
+        good.append(record)
+        row_numbers.append(number)
+    raw = pd.DataFrame(good, columns=header, dtype=object) if good else pd.DataFrame(columns=header)
+    raw = raw.loc[:, ~raw.columns.duplicated()]
+    typed = pd.DataFrame(index=raw.index)
+    rows_index = pd.Series(row_numbers, index=raw.index, dtype="int64")
+    for column in table.columns:
+        spec = table.field(column)
+        if column not in present:
+            typed[column] = pd.Series(pd.NA, index=raw.index, dtype=object)
+            continue
+        values, problems = _parse_field(raw[column].astype(str), spec)
+        typed[column] = values
+        violations.extend(Violation(name, int(rows_index[i]), column, reason) for i, reason in problems)
+    if all(column in present for column in table.key):
+        violations.extend(_check_key(name, typed, table, rows_index))
+    for rule in table.rules:
+        mask = rule.violated(typed).fillna(False).astype(bool)
+        violations.extend(Violation(name, int(rows_index[i]), rule.field, rule.message) for i in typed.index[mask])
+    typed.attrs["row"] = rows_index
+    return CheckedTable(table, typed, violations)
+
+
+def check_directory(directory: Path) -> list[Violation]:
+    """Check every contract table in `directory`, with references between them; all violations."""
+    checked: dict[str, CheckedTable] = {}
+    violations: list[Violation] = []
+    for path in sorted(directory.glob("*.csv")):
+        table = TABLES.get(path.stem)
+        if table is None:
+            expected = ", ".join(t.filename for t in TABLES.values())
+            violations.append(Violation(path.name, None, None, MSG_UNKNOWN_FILE.format(expected=expected)))
+            continue
+        result = check_table(path, table)
+        checked[table.name] = result
+        violations.extend(result.violations)
+    for result in checked.values():
+        violations.extend(_check_references(result, checked))
+    return sorted(violations, key=lambda v: (v.file, v.row or 0, v.field or "", v.reason))
+
+
+def read_table(directory: Path, table: Table | str) -> pd.DataFrame:
+    """Read one contract table with typed columns; raise ContractError if it breaks the contract."""
+    spec = TABLES[table] if isinstance(table, str) else table
+    result = check_table(directory / spec.filename, spec)
+    if result.violations:
+        raise ContractError(result.violations)
+    return result.frame
+
+
+def write_table(frame: pd.DataFrame, table: Table | str, directory: Path) -> Path:
+    """Write `frame` as a contract file: contract column order, ISO dates, no index."""
+    spec = TABLES[table] if isinstance(table, str) else table
+    missing = [column for column in spec.columns if column not in frame.columns]
+    if missing:
+        raise ValueError(f"{spec.name}: the frame lacks contract columns {missing}")
+    out = pd.DataFrame({column: _format_field(frame[column], spec.field(column)) for column in spec.columns})
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / spec.filename
+    out.to_csv(path, index=False, lineterminator="\n")
+    return path
+
+
+def _failed(table: Table, violations: list[Violation]) -> CheckedTable:
+    return CheckedTable(table, pd.DataFrame(columns=list(table.columns)), violations)
+
+
+def _check_header(name: str, header: list[str], table: Table) -> list[Violation]:
+    violations = []
+    for column in table.columns:
+        if column not in header and table.field(column).required:
+            violations.append(Violation(name, None, column, MSG_MISSING_COLUMN))
+    seen: set[str] = set()
+    for column in header:
+        if column in seen:
+            violations.append(Violation(name, None, column, MSG_DUPLICATE_COLUMN))
+        seen.add(column)
+        if column not in table.columns:
+            violations.append(Violation(name, None, column, MSG_UNKNOWN_COLUMN.format(table=table.name)))
+    return violations
+
+
+def _parse_field(raw: pd.Series, spec: Field) -> tuple[pd.Series, list[tuple[int, str]]]:
+    """Parse one column; return typed values (missing where blank or bad) and the problems."""
+    problems: list[tuple[int, str]] = []
+    blank = raw == ""
+    if spec.required:
+        problems.extend((i, MSG_REQUIRED) for i in raw.index[blank])
+    filled = raw[~blank]
+    bad = pd.Series(False, index=filled.index)
+
+    def flag(mask: pd.Series, message: str, **extra: object) -> None:
+        nonlocal bad
+        new = mask & ~bad
+        problems.extend((i, message.format(value=filled[i], **extra)) for i in filled.index[new])
+        bad = bad | new
+
+    if spec.pattern is not None:
+        flag(~filled.str.fullmatch(spec.pattern), MSG_PATTERN, hint=spec.pattern_hint or spec.pattern)
+    values: pd.Series
+    if spec.kind is Kind.INTEGER:
+        flag(~filled.str.fullmatch(r"-?\d+"), MSG_NOT_INTEGER)
+        values = pd.Series(pd.NA, index=raw.index, dtype="Int64")
+        ok = filled.index[~bad]
+        values[ok] = filled[ok].astype("int64")
+    elif spec.kind is Kind.NUMBER:
+        numbers = pd.to_numeric(filled, errors="coerce")
+        flag(numbers.isna() | ~np.isfinite(numbers.fillna(0)), MSG_NOT_NUMBER)
+        values = pd.Series(np.nan, index=raw.index, dtype="float64")
+        values[filled.index[~bad]] = numbers[~bad]
+    elif spec.kind is Kind.DATE:
+        dates = pd.to_datetime(filled.where(filled.str.fullmatch(r"\d{4}-\d{2}-\d{2}")), format="%Y-%m-%d", errors="coerce")
+        flag(dates.isna(), MSG_NOT_DATE)
+        values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+        values[filled.index[~bad]] = dates[~bad]
+    elif spec.kind is Kind.BOOLEAN:
+        flag(~filled.isin(list(_BOOLEANS)), MSG_NOT_BOOLEAN)
+        values = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+        values[filled.index[~bad]] = filled[~bad].map(_BOOLEANS)
+    else:
+        if spec.codes is not None:
+            flag(~filled.isin(spec.codes.values()), MSG_NOT_CODE, allowed=", ".join(spec.codes.values()))
+        values = pd.Series(pd.NA, index=raw.index, dtype=object)
+        values[filled.index[~bad]] = filled[~bad]
+    if spec.kind in (Kind.INTEGER, Kind.NUMBER):
+        numeric = values.astype("float64")
+        if spec.minimum is not None:
+            low = numeric < spec.minimum
+            problems.extend((i, MSG_BELOW_MINIMUM.format(value=raw[i], minimum=spec.minimum)) for i in raw.index[low])
+            values[low] = pd.NA if spec.kind is Kind.INTEGER else np.nan
+        if spec.maximum is not None:
+            high = numeric > spec.maximum
+            problems.extend((i, MSG_ABOVE_MAXIMUM.format(value=raw[i], maximum=spec.maximum)) for i in raw.index[high])
+            values[high] = pd.NA if spec.kind is Kind.INTEGER else np.nan
+    return values, problems
+
+
+def _check_key(name: str, typed: pd.DataFrame, table: Table, rows: pd.Series) -> list[Violation]:
+    keys = typed[list(table.key)]
+    complete = keys.notna().all(axis=1)
+    duplicated = keys.duplicated(keep="first") & complete
+    if not duplicated.any():
+        return []
+    first_row = {}
+    for i in typed.index[complete & ~duplicated]:
+        first_row[tuple(keys.loc[i])] = int(rows[i])
+    key_text = ", ".join(table.key)
+    return [
+        Violation(
+            name,
+            int(rows[i]),
+            table.key[-1],
+            MSG_DUPLICATE_KEY.format(key=key_text, first=first_row.get(tuple(keys.loc[i]), "?")),
+        )
+        for i in typed.index[duplicated]
+    ]
+
+
+def _check_references(result: CheckedTable, checked: dict[str, CheckedTable]) -> list[Violation]:
+    violations: list[Violation] = []
+    rows = result.frame.attrs.get("row")
+    for spec in result.table.fields:
+        if spec.references is None:
+            continue
+        target_table, target_field = spec.references
+        values = result.frame[spec.name]
+        used = values.notna()
+        if not used.any():
+            continue
+        target = checked.get(target_table)
+        if target is None:
+            violations.append(
+                Violation(result.table.filename, None, spec.name, MSG_MISSING_REFERENCED_FILE.format(table=target_table))
+            )
+            continue
+        known = set(target.frame[target_field].dropna().astype(str))
+        dangling = used & ~values.astype(str).isin(known)
+        violations.extend(
+            Violation(
+                result.table.filename,
+                int(rows[i]),
+                spec.name,
+                MSG_DANGLING_REFERENCE.format(value=str(values[i]), field=target_field, table=target_table),
+            )
+            for i in values.index[dangling]
+        )
+    return violations
+
+
+def _format_field(values: pd.Series, spec: Field) -> pd.Series:
+    """Format one column for writing: blanks for missing, ISO dates, true/false, whole numbers."""
+    missing = values.isna()
+    if spec.kind is Kind.DATE:
+        text = pd.to_datetime(values).dt.strftime("%Y-%m-%d")
+    elif spec.kind is Kind.BOOLEAN:
+        text = values.map(lambda v: "true" if v else "false")
+    elif spec.kind is Kind.INTEGER:
+        text = values.map(lambda v: "" if pd.isna(v) else str(int(v)))
+    elif spec.kind is Kind.NUMBER:
+        text = values.map(lambda v: "" if pd.isna(v) or not math.isfinite(v) else repr(round(float(v), 10)))
+    else:
+        text = values.map(lambda v: "" if pd.isna(v) else str(v))
+    return text.mask(missing, "").astype(object)
