@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from threshold.cli import contract, validate
+from threshold.cli import contract, synth, validate
 from threshold.model.errors import InputError
 
 app = typer.Typer(
@@ -18,8 +18,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("validate")(validate.validate)
-#SYNTH
-#DEMO
+app.command("synth")(synth.synth)
+app.command("demo")(synth.demo)
 app.add_typer(contract.app, name="contract")
 
 
@@ -28,5 +28,7 @@ def main() -> None:
     try:
         app()
     except InputError as error:
-        Console(stderr=True).print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True, markup=True)
+        Console(stderr=True).print(
+            f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True, markup=True
+        )
         sys.exit(2)

@@ -14,7 +14,9 @@ app = typer.Typer(help="The data contract.", no_args_is_help=True)
 
 @app.command("docs")
 def docs(
-    out: Annotated[Path, typer.Option(help="Where to write the Markdown.")] = Path("docs/data-contract.md"),
+    out: Annotated[Path, typer.Option(help="Where to write the Markdown.")] = Path(
+        "docs/data-contract.md"
+    ),
 ) -> None:
     """Write the data contract as Markdown (docs/data-contract.md)."""
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,9 @@ MSG_NOT_A_DIRECTORY = "{path} is not a directory of contract files"
 
 
 def validate(
-    directory: Annotated[Path, typer.Argument(help="Directory holding contract tables (<table>.csv).")],
+    directory: Annotated[
+        Path, typer.Argument(help="Directory holding contract tables (<table>.csv).")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the violations as JSON.")] = False,
 ) -> None:
     """Check every contract file in DIRECTORY and report every violation (file, row, field, reason).
@@ -34,7 +36,8 @@ def validate(
                     "valid": not violations,
                     "files": files,
                     "violations": [
-                        {"file": v.file, "row": v.row, "field": v.field, "reason": v.reason} for v in violations
+                        {"file": v.file, "row": v.row, "field": v.field, "reason": v.reason}
+                        for v in violations
                     ],
                 },
                 indent=2,

@@ -1,0 +1,112 @@
+"""`threshold synth` and `threshold demo`: build a synthetic world, write and check it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from threshold.model.files import check_directory
+from threshold.synth import Effects, World, WorldConfig, synthesise, write_world
+from threshold.synth.messy import write_messy_exports
+from threshold.trial import randomise_alternating
+
+
+def allocate_as_evaluated(schools: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """The evaluation's randomisation: blocks LA × high/low % FSM, alternating within blocks."""
+    return randomise_alternating(
+        schools, unit="urn", rng=rng, block_by=("la_code",), median_split_by="pct_fsm"
+    )
+
+
+def build(seed: int, effects: list[str], out: Path, *, messy: bool) -> tuple[World, list[Path]]:
+    """Synthesise a world with the evaluation's randomisation and write it (and messy exports)."""
+    world = synthesise(
+        WorldConfig(seed=seed, effects=Effects.parse(effects)), allocate_as_evaluated
+    )
+    paths = write_world(world, out)
+    if messy:
+        rng = np.random.default_rng([seed, 1])
+        paths += write_messy_exports(
+            world.tables["contacts"], world.tables["schools"], out / "messy", rng
+        )
+    return world, paths
+
+
+def synth(
+    out: Annotated[Path, typer.Option(help="Directory to write the world's contract files into.")],
+    seed: Annotated[
+        int, typer.Option(help="Seed: the same seed writes byte-identical files.")
+    ] = 20211,
+    effect: Annotated[
+        list[str] | None,
+        typer.Option(
+            help=f"A true effect, NAME=VALUE (repeatable). Names: {', '.join(Effects.names())}."
+        ),
+    ] = None,
+    messy: Annotated[
+        bool, typer.Option(help="Also write contacts as LAs export them (messy/).")
+    ] = False,
+) -> None:
+    """Write a synthetic world of fictional LAs and schools, calibrated to the evaluation."""
+    world, paths = build(seed, effect or [], out, messy=messy)
+    _print_summary(world, out, len(paths))
+
+
+def demo(
+    out: Annotated[Path, typer.Option(help="Directory for the demo's outputs.")] = Path(
+        "demo-output"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic world.")] = 20211,
+) -> None:
+    """The main job: synthesise a world (with messy LA exports), validate it and summarise it."""
+    console = Console()
+    started = time.perf_counter()
+    world_dir = out / "world"
+    world, paths = build(seed, [], world_dir, messy=True)
+    console.print(
+        f"Synthesised {len(paths)} files into {world_dir} in {time.perf_counter() - started:.1f} s."
+    )
+    violations = check_directory(world_dir)
+    if violations:
+        for violation in violations[:20]:
+            console.print(str(violation), markup=False)
+        console.print(
+            f"[red]The synthetic world breaks the data contract ({len(violations)} violations).[/]"
+        )
+        raise typer.Exit(1)
+    console.print("[green]Every table meets the data contract.[/]")
+    _print_summary(world, world_dir, len(paths))
+
+
+def _print_summary(world: World, out: Path, n_files: int) -> None:
+    summary = world.summary()
+    table = RichTable(title=f"Synthetic world (seed {summary['seed']}) in {out}", show_header=False)
+    for key in (
+        "school_years",
+        "local_authorities",
+        "schools",
+        "treatment_schools",
+        "withdrawn_schools",
+        "contacts",
+        "contacts_from_schools",
+        "referrals",
+        "sessions_held",
+        "survey_responses",
+    ):
+        value = summary[key]
+        table.add_row(
+            key.replace("_", " "), ", ".join(value) if isinstance(value, list) else f"{value:,}"
+        )
+    roles = summary["la_roles"]
+    assert isinstance(roles, dict)
+    for role, codes in roles.items():
+        table.add_row(f"LAs: {role.replace('_', ' ')}", ", ".join(codes))
+    Console().print(table)
+    Console().print(f"{n_files} files written.")

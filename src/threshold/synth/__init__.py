@@ -1,0 +1,7 @@
+"""A synthetic world of fictional LAs and schools, calibrated to the evaluation, for demos,
+tests and benchmarks."""
+
+from threshold.synth.api import Allocate, World, synthesise, write_world
+from threshold.synth.config import Effects, WorldConfig
+
+__all__ = ["Allocate", "Effects", "World", "WorldConfig", "synthesise", "write_world"]
