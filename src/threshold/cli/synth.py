@@ -15,20 +15,13 @@ from rich.table import Table as RichTable
 from threshold.model.files import check_directory
 from threshold.synth import Effects, World, WorldConfig, synthesise, write_world
 from threshold.synth.messy import write_messy_exports
-from threshold.trial import randomise_alternating
-
-
-def allocate_as_evaluated(schools: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """The evaluation's randomisation: blocks LA × high/low % FSM, alternating within blocks."""
-    return randomise_alternating(
-        schools, unit="urn", rng=rng, block_by=("la_code",), median_split_by="pct_fsm"
-    )
+from threshold.trial import randomise_as_evaluated
 
 
 def build(seed: int, effects: list[str], out: Path, *, messy: bool) -> tuple[World, list[Path]]:
     """Synthesise a world with the evaluation's randomisation and write it (and messy exports)."""
     world = synthesise(
-        WorldConfig(seed=seed, effects=Effects.parse(effects)), allocate_as_evaluated
+        WorldConfig(seed=seed, effects=Effects.parse(effects)), randomise_as_evaluated
     )
     paths = write_world(world, out)
     if messy:

@@ -84,7 +84,10 @@ class DataGap(Code):
     """Front-door data an LA could not provide for a school year."""
 
     CONTACTS = "contacts", "No front-door contacts at all"
-    ALL_SOURCE_CONTACTS = "all_source_contacts", "Only contacts made by schools, not from all sources"
+    ALL_SOURCE_CONTACTS = (
+        "all_source_contacts",
+        "Only contacts made by schools, not from all sources",
+    )
     REFERRAL_OUTCOMES = "referral_outcomes", "Referral outcomes (NFA) not recorded"
 
 

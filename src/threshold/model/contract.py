@@ -68,7 +68,14 @@ def _la_code(name: str, description: str, *, required: bool = True) -> Field:
 
 
 def _percent(name: str, description: str) -> Field:
-    return Field(name, Kind.NUMBER, description, required=False, minimum=0, maximum=100)
+    return Field(
+        name,
+        Kind.NUMBER,
+        f"{description} A percentage: `23.5`, not `0.235` or `23.5%`.",
+        required=False,
+        minimum=0,
+        maximum=100,
+    )
 
 
 def _pseudonym(name: str) -> Field:
@@ -91,7 +98,8 @@ def _later_than(later: str, earlier: str) -> RowRule:
 def _not_upn(name: str) -> RowRule:
     return RowRule(
         name,
-        "looks like a Unique Pupil Number; use a pseudonymised identifier",
+        "must not look like a Unique Pupil Number (a letter, 11 digits and a letter or "
+        "digit); use a pseudonymised identifier",
         lambda df: df[name].astype("string").str.fullmatch(UPN_PATTERN).fillna(False),
     )
 
@@ -101,7 +109,11 @@ def _only_for_school_source(source: str, fields: tuple[str, ...]) -> tuple[RowRu
         return df[name].notna() & df[source].notna() & (df[source] != SourceCode.SCHOOLS)
 
     return tuple(
-        RowRule(name, f"is only recorded when {source} is 2A (schools)", lambda df, n=name: violated(df, n))
+        RowRule(
+            name,
+            f"must be blank unless {source} is 2A (schools)",
+            lambda df, n=name: violated(df, n),
+        )
         for name in fields
     )
 
@@ -183,10 +195,15 @@ SCHOOLS = Table(
             minimum=0,
             maximum=10000,
         ),
-        _percent("pct_fsm", "% of pupils eligible for free school meals at any time in the last six years."),
+        _percent(
+            "pct_fsm",
+            "% of pupils eligible for free school meals at any time in the last six years.",
+        ),
         _percent("pct_eal", "% of pupils with English as an additional language."),
         _percent("pct_sen_support", "% of pupils receiving SEN support."),
-        Field("urban_rural", Kind.CODE, "Urban or rural location.", required=False, codes=UrbanRural),
+        Field(
+            "urban_rural", Kind.CODE, "Urban or rural location.", required=False, codes=UrbanRural
+        ),
         Field(
             "ofsted_rating",
             Kind.CODE,
@@ -205,7 +222,11 @@ CONTACTS = Table(
     ),
     key=("cont_contact_id",),
     fields=(
-        Field("cont_contact_id", Kind.STRING, "Contact identifier, unique across the whole table."),
+        Field(
+            "cont_contact_id",
+            Kind.STRING,
+            "Contact identifier, unique across the whole table (across LAs too).",
+        ),
         _pseudonym("cont_person_id"),
         _la_code("cont_la_code", "The LA whose front door received the contact (extension)."),
         Field("cont_contact_date", Kind.DATE, "Date of the contact."),
@@ -253,7 +274,11 @@ REFERRALS = Table(
     description="Referrals to children's social care (SSD `ssd_cin_episodes`, with extensions).",
     key=("cine_referral_id",),
     fields=(
-        Field("cine_referral_id", Kind.STRING, "Referral identifier, unique across the table."),
+        Field(
+            "cine_referral_id",
+            Kind.STRING,
+            "Referral identifier, unique across the whole table (across LAs too).",
+        ),
         Field(
             "cine_contact_id",
             Kind.STRING,
@@ -290,7 +315,8 @@ REFERRALS = Table(
         Field(
             "cine_close_date",
             Kind.DATE,
-            "Date the outcome was decided (the referral closed or moved to a plan).",
+            "Date the outcome was decided (the referral closed or moved to a plan); blank while "
+            "the referral is open.",
             required=False,
         ),
     ),
@@ -299,16 +325,20 @@ REFERRALS = Table(
         _later_than("cine_close_date", "cine_referral_date"),
         RowRule(
             "cine_close_date",
-            "must be blank while the referral is open",
-            lambda df: df["cine_close_date"].notna()
-            & (df["cine_referral_outcome"] == ReferralOutcome.OPEN),
+            "must be blank while cine_referral_outcome is open",
+            lambda df: (
+                df["cine_close_date"].notna()
+                & (df["cine_referral_outcome"] == ReferralOutcome.OPEN)
+            ),
         ),
         RowRule(
             "cine_close_date",
-            "is required when the referral has an outcome",
-            lambda df: df["cine_close_date"].isna()
-            & df["cine_referral_outcome"].notna()
-            & (df["cine_referral_outcome"] != ReferralOutcome.OPEN),
+            "is required when cine_referral_outcome is given and is not open",
+            lambda df: (
+                df["cine_close_date"].isna()
+                & df["cine_referral_outcome"].notna()
+                & (df["cine_referral_outcome"] != ReferralOutcome.OPEN)
+            ),
         ),
         *_only_for_school_source("cine_referral_source_code", ("cine_source_school_urn",)),
     ),
@@ -329,7 +359,12 @@ ALLOCATIONS = Table(
             minimum=0,
             maximum=1,
         ),
-        Field("order", Kind.INTEGER, "Position in the block after sorting by random number.", minimum=1),
+        Field(
+            "order",
+            Kind.INTEGER,
+            "Position in the block after sorting by random number, smallest first (1).",
+            minimum=1,
+        ),
         Field(
             "withdrawn_on",
             Kind.DATE,
@@ -367,8 +402,17 @@ SESSIONS = Table(
     fields=(
         Field("session_id", Kind.STRING, "Session identifier."),
         _urn("urn", "The school supervised."),
-        Field("ssw_id", Kind.STRING, "The SSW who ran (or was to run) it.", references=("ssws", "ssw_id")),
-        Field("session_date", Kind.DATE, "Date held or planned."),
+        Field(
+            "ssw_id",
+            Kind.STRING,
+            "The SSW who ran (or was to run) it.",
+            references=("ssws", "ssw_id"),
+        ),
+        Field(
+            "session_date",
+            Kind.DATE,
+            "Date the session was held, or was planned for if it was not.",
+        ),
         Field("format", Kind.CODE, "Group or one-to-one.", codes=SessionFormat),
         Field("mode", Kind.CODE, "Face to face or online.", codes=SessionMode),
         Field("status", Kind.CODE, "Held, cancelled or rescheduled.", codes=SessionStatus),
@@ -389,7 +433,7 @@ SESSIONS = Table(
         Field(
             "attendees",
             Kind.INTEGER,
-            "Members of the school's safeguarding team who attended.",
+            "Number of members of the school's safeguarding team who attended.",
             required=False,
             minimum=0,
             maximum=30,
@@ -397,7 +441,8 @@ SESSIONS = Table(
         Field(
             "duration_minutes",
             Kind.INTEGER,
-            "Length of the session (the model allows at most two hours).",
+            "Length of the session in minutes (sessions are planned to last up to two hours; "
+            "up to four are accepted).",
             required=False,
             minimum=0,
             maximum=240,
@@ -407,9 +452,11 @@ SESSIONS = Table(
         RowRule(
             "changed_by",
             "is required when a session was cancelled or rescheduled",
-            lambda df: df["changed_by"].isna()
-            & df["status"].notna()
-            & (df["status"] != SessionStatus.HELD),
+            lambda df: (
+                df["changed_by"].isna()
+                & df["status"].notna()
+                & (df["status"] != SessionStatus.HELD)
+            ),
         ),
         RowRule(
             "changed_by",
@@ -418,28 +465,35 @@ SESSIONS = Table(
         ),
         RowRule(
             "attendees",
-            "a held session needs at least one attendee",
-            lambda df: (df["status"] == SessionStatus.HELD)
-            & ~(df["attendees"].fillna(0) >= 1),
+            "must be 1 or more for a session that was held",
+            lambda df: (df["status"] == SessionStatus.HELD) & ~(df["attendees"].fillna(0) >= 1),
         ),
         RowRule(
             "attendees",
             "must be blank or 0 for a session that was not held",
-            lambda df: (df["status"] != SessionStatus.HELD)
-            & df["status"].notna()
-            & (df["attendees"].fillna(0) > 0),
+            lambda df: (
+                (df["status"] != SessionStatus.HELD)
+                & df["status"].notna()
+                & (df["attendees"].fillna(0) > 0)
+            ),
         ),
         RowRule(
             "rescheduled_to",
-            "is only recorded for a rescheduled session",
-            lambda df: df["rescheduled_to"].notna() & (df["status"] != SessionStatus.RESCHEDULED),
+            "must be blank unless status is rescheduled",
+            lambda df: (
+                df["rescheduled_to"].notna()
+                & df["status"].notna()
+                & (df["status"] != SessionStatus.RESCHEDULED)
+            ),
         ),
     ),
 )
 
 AD_HOC_SUPPORT = Table(
     name="ad_hoc_support",
-    description="Unplanned support an SSW gave a school between sessions (email, phone, in person).",
+    description=(
+        "Unplanned support an SSW gave a school between sessions (email, phone, in person)."
+    ),
     key=("support_id",),
     fields=(
         Field("support_id", Kind.STRING, "Identifier of the episode of support."),
@@ -447,11 +501,16 @@ AD_HOC_SUPPORT = Table(
         Field("ssw_id", Kind.STRING, "The SSW who gave it.", references=("ssws", "ssw_id")),
         Field("support_date", Kind.DATE, "Date of the support."),
         Field("channel", Kind.CODE, "How it was given.", codes=AdHocChannel),
-        Field("topic", Kind.CODE, "What it was about (a category, never case details).", codes=AdHocTopic),
+        Field(
+            "topic",
+            Kind.CODE,
+            "What it was about (a category, never case details).",
+            codes=AdHocTopic,
+        ),
         Field(
             "duration_minutes",
             Kind.INTEGER,
-            "Time the SSW spent.",
+            "Time the SSW spent, in minutes.",
             required=False,
             minimum=0,
             maximum=480,
@@ -461,12 +520,22 @@ AD_HOC_SUPPORT = Table(
 
 DELIVERY_RATINGS = Table(
     name="delivery_ratings",
-    description="The SSW's scores of each treatment school's need (at the start) and engagement (at the end).",
+    description=(
+        "The SSW's scores of each treatment school's need (at the start) and engagement "
+        "(at the end); one row per school."
+    ),
     key=("urn",),
     fields=(
         _urn("urn", "The school scored."),
         Field("ssw_id", Kind.STRING, "The SSW who scored it.", references=("ssws", "ssw_id")),
-        Field("need", Kind.INTEGER, "Need for supervision, 1 (low) to 4 (high).", required=False, minimum=1, maximum=4),
+        Field(
+            "need",
+            Kind.INTEGER,
+            "Need for supervision, 1 (low) to 4 (high).",
+            required=False,
+            minimum=1,
+            maximum=4,
+        ),
         Field(
             "engagement",
             Kind.INTEGER,
@@ -498,7 +567,13 @@ SURVEY_RESPONSES = Table(
         _urn("urn", "The respondent's school."),
         Field("wave", Kind.CODE, "Survey wave.", codes=SurveyWave),
         Field("response_date", Kind.DATE, "Date the response was submitted."),
-        Field("role", Kind.CODE, "The respondent's safeguarding role.", required=False, codes=SurveyRole),
+        Field(
+            "role",
+            Kind.CODE,
+            "The respondent's safeguarding role.",
+            required=False,
+            codes=SurveyRole,
+        ),
         Field(
             "dsl_experience",
             Kind.CODE,
@@ -510,7 +585,8 @@ SURVEY_RESPONSES = Table(
             Field(
                 f"warr_{feeling}",
                 Kind.CODE,
-                f"\"How much of the time has your job made you feel {feeling}?\" Blank if not answered.",
+                f'"How much of the time has your job made you feel {feeling}?" '
+                "Blank if not answered.",
                 required=False,
                 codes=WarrAnswer,
             )
@@ -521,7 +597,9 @@ SURVEY_RESPONSES = Table(
 
 COSTS = Table(
     name="costs",
-    description="Delivery costs, by LA (blank LA: central costs such as SSW training) and school year.",
+    description=(
+        "Delivery costs, by LA (blank LA: central costs such as SSW training) and school year."
+    ),
     key=("cost_id",),
     fields=(
         Field("cost_id", Kind.STRING, "Identifier of the cost line."),
@@ -535,7 +613,12 @@ COSTS = Table(
         ),
         Field("category", Kind.CODE, "What the money was spent on.", codes=CostCategory),
         Field("kind", Kind.CODE, "Start-up or recurring.", codes=CostKind),
-        Field("amount_gbp", Kind.NUMBER, "Amount in pounds sterling, at the year's prices.", minimum=0),
+        Field(
+            "amount_gbp",
+            Kind.NUMBER,
+            "Amount in pounds sterling, in that school year's prices (no `£` or commas).",
+            minimum=0,
+        ),
         Field("description", Kind.STRING, "What the line covers.", required=False),
     ),
 )

@@ -7,7 +7,9 @@ first record after the header; the file line is one more), the field and the rea
 from __future__ import annotations
 
 import csv
+import io
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,7 @@ MSG_DUPLICATE_COLUMN = "column appears more than once in the header"
 MSG_RAGGED_ROW = "has {found} fields but the header has {expected}"
 MSG_REQUIRED = "is required but blank"
 MSG_NOT_INTEGER = "{value!r} is not a whole number"
+MSG_INTEGER_TOO_LARGE = "{value!r} has too many digits (at most 18)"
 MSG_NOT_NUMBER = "{value!r} is not a number"
 MSG_NOT_DATE = "{value!r} is not a date written YYYY-MM-DD"
 MSG_NOT_BOOLEAN = "{value!r} is not true or false"
@@ -67,11 +70,15 @@ class ContractError(InputError):
 
 @dataclass(frozen=True)
 class CheckedTable:
-    """A table read from a file: its typed values and the violations found."""
+    """A table read from a file: its typed values, their row numbers and the violations found.
+
+    `rows` is None when the file could not be read at all (not UTF-8, empty).
+    """
 
     table: Table
     frame: pd.DataFrame
     violations: list[Violation]
+    rows: pd.Series | None = None
 
 
 def check_table(path: Path, table: Table) -> CheckedTable:
@@ -80,8 +87,10 @@ def check_table(path: Path, table: Table) -> CheckedTable:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        return _failed(table, [Violation(name, None, None, MSG_NOT_UTF8.format(position=error.start))])
-    rows = list(csv.reader(text.splitlines()))
+        return _failed(
+            table, [Violation(name, None, None, MSG_NOT_UTF8.format(position=error.start))]
+        )
+    rows = list(csv.reader(io.StringIO(text, newline="")))
     if not rows:
         return _failed(table, [Violation(name, None, None, MSG_EMPTY_FILE)])
     header, records = rows[0], rows[1:]
@@ -94,7 +103,9 @@ def check_table(path: Path, table: Table) -> CheckedTable:
         if len(record) != width:
             if record:  # a blank line is not a record
                 violations.append(
-                    Violation(name, number, None, MSG_RAGGED_ROW.format(found=len(record), expected=width))
+                    Violation(
+                        name, number, None, MSG_RAGGED_ROW.format(found=len(record), expected=width)
+                    )
                 )
             continue
         good.append(record)
@@ -103,21 +114,28 @@ def check_table(path: Path, table: Table) -> CheckedTable:
     raw = raw.loc[:, ~raw.columns.duplicated()]
     typed = pd.DataFrame(index=raw.index)
     rows_index = pd.Series(row_numbers, index=raw.index, dtype="int64")
+    flagged: set[tuple[int, str]] = set()  # cells with a bad value, which no rule re-reports
     for column in table.columns:
         spec = table.field(column)
-        if column not in present:
-            typed[column] = pd.Series(pd.NA, index=raw.index, dtype=object)
+        if column not in present:  # typed as the field, all missing; its absence is reported
+            typed[column] = _parse_field(pd.Series("", index=raw.index, dtype=str), spec)[0]
             continue
         values, problems = _parse_field(raw[column].astype(str), spec)
         typed[column] = values
-        violations.extend(Violation(name, int(rows_index[i]), column, reason) for i, reason in problems)
+        flagged.update((i, column) for i, _ in problems)
+        violations.extend(
+            Violation(name, int(rows_index[i]), column, reason) for i, reason in problems
+        )
     if all(column in present for column in table.key):
         violations.extend(_check_key(name, typed, table, rows_index))
     for rule in table.rules:
         mask = rule.violated(typed).fillna(False).astype(bool)
-        violations.extend(Violation(name, int(rows_index[i]), rule.field, rule.message) for i in typed.index[mask])
-    typed.attrs["row"] = rows_index
-    return CheckedTable(table, typed, violations)
+        violations.extend(
+            Violation(name, int(rows_index[i]), rule.field, rule.message)
+            for i in typed.index[mask]
+            if (i, rule.field) not in flagged
+        )
+    return CheckedTable(table, typed, violations, rows_index)
 
 
 def check_directory(directory: Path) -> list[Violation]:
@@ -128,7 +146,9 @@ def check_directory(directory: Path) -> list[Violation]:
         table = TABLES.get(path.stem)
         if table is None:
             expected = ", ".join(t.filename for t in TABLES.values())
-            violations.append(Violation(path.name, None, None, MSG_UNKNOWN_FILE.format(expected=expected)))
+            violations.append(
+                Violation(path.name, None, None, MSG_UNKNOWN_FILE.format(expected=expected))
+            )
             continue
         result = check_table(path, table)
         checked[table.name] = result
@@ -148,15 +168,19 @@ def read_table(directory: Path, table: Table | str) -> pd.DataFrame:
 
 
 def write_table(frame: pd.DataFrame, table: Table | str, directory: Path) -> Path:
-    """Write `frame` as a contract file: contract column order, ISO dates, no index."""
+    """Write `frame` as a contract file: UTF-8, contract column order, ISO dates, no index."""
     spec = TABLES[table] if isinstance(table, str) else table
     missing = [column for column in spec.columns if column not in frame.columns]
     if missing:
         raise ValueError(f"{spec.name}: the frame lacks contract columns {missing}")
-    out = pd.DataFrame({column: _format_field(frame[column], spec.field(column)) for column in spec.columns})
+    out = pd.DataFrame(
+        {column: _format_field(frame[column], spec.field(column)) for column in spec.columns}
+    )
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / spec.filename
-    out.to_csv(path, index=False, lineterminator="\n")
+    # CRLF, as RFC 4180: Python 3.11's csv quotes a cell holding a bare CR only when CR is in the
+    # line terminator, and an unquoted CR would end the record when the file is read back.
+    out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
     return path
 
 
@@ -175,7 +199,9 @@ def _check_header(name: str, header: list[str], table: Table) -> list[Violation]
             violations.append(Violation(name, None, column, MSG_DUPLICATE_COLUMN))
         seen.add(column)
         if column not in table.columns:
-            violations.append(Violation(name, None, column, MSG_UNKNOWN_COLUMN.format(table=table.name)))
+            violations.append(
+                Violation(name, None, column, MSG_UNKNOWN_COLUMN.format(table=table.name))
+            )
     return violations
 
 
@@ -195,10 +221,15 @@ def _parse_field(raw: pd.Series, spec: Field) -> tuple[pd.Series, list[tuple[int
         bad = bad | new
 
     if spec.pattern is not None:
-        flag(~filled.str.fullmatch(spec.pattern), MSG_PATTERN, hint=spec.pattern_hint or spec.pattern)
+        flag(
+            ~filled.str.fullmatch(spec.pattern, flags=re.ASCII),
+            MSG_PATTERN,
+            hint=spec.pattern_hint or spec.pattern,
+        )
     values: pd.Series
     if spec.kind is Kind.INTEGER:
-        flag(~filled.str.fullmatch(r"-?\d+"), MSG_NOT_INTEGER)
+        flag(~filled.str.fullmatch(r"-?[0-9]+"), MSG_NOT_INTEGER)
+        flag(filled.str.fullmatch(r"-?[0-9]{19,}"), MSG_INTEGER_TOO_LARGE)
         values = pd.Series(pd.NA, index=raw.index, dtype="Int64")
         ok = filled.index[~bad]
         values[ok] = filled[ok].astype("int64")
@@ -208,7 +239,11 @@ def _parse_field(raw: pd.Series, spec: Field) -> tuple[pd.Series, list[tuple[int
         values = pd.Series(np.nan, index=raw.index, dtype="float64")
         values[filled.index[~bad]] = numbers[~bad]
     elif spec.kind is Kind.DATE:
-        dates = pd.to_datetime(filled.where(filled.str.fullmatch(r"\d{4}-\d{2}-\d{2}")), format="%Y-%m-%d", errors="coerce")
+        dates = pd.to_datetime(
+            filled.where(filled.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")),
+            format="%Y-%m-%d",
+            errors="coerce",
+        )
         flag(dates.isna(), MSG_NOT_DATE)
         values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
         values[filled.index[~bad]] = dates[~bad]
@@ -218,18 +253,28 @@ def _parse_field(raw: pd.Series, spec: Field) -> tuple[pd.Series, list[tuple[int
         values[filled.index[~bad]] = filled[~bad].map(_BOOLEANS)
     else:
         if spec.codes is not None:
-            flag(~filled.isin(spec.codes.values()), MSG_NOT_CODE, allowed=", ".join(spec.codes.values()))
+            flag(
+                ~filled.isin(spec.codes.values()),
+                MSG_NOT_CODE,
+                allowed=", ".join(spec.codes.values()),
+            )
         values = pd.Series(pd.NA, index=raw.index, dtype=object)
         values[filled.index[~bad]] = filled[~bad]
     if spec.kind in (Kind.INTEGER, Kind.NUMBER):
         numeric = values.astype("float64")
         if spec.minimum is not None:
             low = numeric < spec.minimum
-            problems.extend((i, MSG_BELOW_MINIMUM.format(value=raw[i], minimum=spec.minimum)) for i in raw.index[low])
+            problems.extend(
+                (i, MSG_BELOW_MINIMUM.format(value=raw[i], minimum=spec.minimum))
+                for i in raw.index[low]
+            )
             values[low] = pd.NA if spec.kind is Kind.INTEGER else np.nan
         if spec.maximum is not None:
             high = numeric > spec.maximum
-            problems.extend((i, MSG_ABOVE_MAXIMUM.format(value=raw[i], maximum=spec.maximum)) for i in raw.index[high])
+            problems.extend(
+                (i, MSG_ABOVE_MAXIMUM.format(value=raw[i], maximum=spec.maximum))
+                for i in raw.index[high]
+            )
             values[high] = pd.NA if spec.kind is Kind.INTEGER else np.nan
     return values, problems
 
@@ -257,7 +302,7 @@ def _check_key(name: str, typed: pd.DataFrame, table: Table, rows: pd.Series) ->
 
 def _check_references(result: CheckedTable, checked: dict[str, CheckedTable]) -> list[Violation]:
     violations: list[Violation] = []
-    rows = result.frame.attrs.get("row")
+    rows = result.rows
     for spec in result.table.fields:
         if spec.references is None:
             continue
@@ -269,8 +314,15 @@ def _check_references(result: CheckedTable, checked: dict[str, CheckedTable]) ->
         target = checked.get(target_table)
         if target is None:
             violations.append(
-                Violation(result.table.filename, None, spec.name, MSG_MISSING_REFERENCED_FILE.format(table=target_table))
+                Violation(
+                    result.table.filename,
+                    None,
+                    spec.name,
+                    MSG_MISSING_REFERENCED_FILE.format(table=target_table),
+                )
             )
+            continue
+        if target.rows is None:  # the file could not be read, which is reported already
             continue
         known = set(target.frame[target_field].dropna().astype(str))
         dangling = used & ~values.astype(str).isin(known)
@@ -279,7 +331,9 @@ def _check_references(result: CheckedTable, checked: dict[str, CheckedTable]) ->
                 result.table.filename,
                 int(rows[i]),
                 spec.name,
-                MSG_DANGLING_REFERENCE.format(value=str(values[i]), field=target_field, table=target_table),
+                MSG_DANGLING_REFERENCE.format(
+                    value=str(values[i]), field=target_field, table=target_table
+                ),
             )
             for i in values.index[dangling]
         )
@@ -296,7 +350,7 @@ def _format_field(values: pd.Series, spec: Field) -> pd.Series:
     elif spec.kind is Kind.INTEGER:
         text = values.map(lambda v: "" if pd.isna(v) else str(int(v)))
     elif spec.kind is Kind.NUMBER:
-        text = values.map(lambda v: "" if pd.isna(v) or not math.isfinite(v) else repr(round(float(v), 10)))
+        text = values.map(lambda v: "" if pd.isna(v) or not math.isfinite(v) else repr(float(v)))
     else:
         text = values.map(lambda v: "" if pd.isna(v) else str(v))
     return text.mask(missing, "").astype(object)

@@ -61,7 +61,7 @@ class Field:
             parts.append(f"at most {_fmt(self.maximum)}")
         if self.references:
             parts.append(f"a `{self.references[1]}` in `{self.references[0]}`")
-        return "; ".join(parts) or "any"
+        return "; ".join(parts) or _ANY[self.kind]
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,8 @@ class RowRule:
     """A rule across fields of one row; `violated` returns a boolean mask of offending rows.
 
     `violated` receives the table parsed to Python types (dates as Timestamps, numbers as
-    floats, blanks as missing) and must treat missing values as not violating.
+    floats, blanks and unparseable values as missing, absent columns all missing). It must not
+    flag a row for a missing value unless the rule is that the value is required there.
     """
 
     field: str
@@ -100,6 +101,15 @@ class Table:
             if candidate.name == name:
                 return candidate
         raise KeyError(f"{self.name} has no field {name!r}")
+
+
+_ANY = {  # what `Field.allowed` says of a field with no constraint beyond its kind
+    Kind.STRING: "any text",
+    Kind.INTEGER: "any whole number",
+    Kind.NUMBER: "any number",
+    Kind.DATE: "any date",
+    Kind.BOOLEAN: "`true` or `false`",
+}
 
 
 def _fmt(number: float) -> str:

@@ -92,8 +92,7 @@ def _local_authorities() -> pd.DataFrame:
 
 
 def _roles(las: pd.DataFrame, rng: np.random.Generator) -> Roles:
-    london = las.loc[las["region"] == "London", "la_code"].tolist()
-    others = [code for code in las["la_code"] if code not in london]
+    others = [code for code in las["la_code"] if code != _london(las)]
     order = [str(code) for code in rng.permutation(others)]
     withdrawn, rest = order[0], order[1:]
     return Roles(
@@ -105,15 +104,22 @@ def _roles(las: pd.DataFrame, rng: np.random.Generator) -> Roles:
 
 
 def _la_sizes(n: int, las: pd.DataFrame, roles: Roles, rng: np.random.Generator) -> dict[str, int]:
-    """Schools per LA: the withdrawn LA gets the evaluation's share, the rest vary around equal."""
-    withdrawn = max(4, round(n * WITHDRAWN_SHARE))
-    rest = [code for code in las["la_code"] if code != roles.withdrawn]
+    """Schools per LA: the withdrawn LA has the evaluation's share (18 of 308), the London
+    borough a small one (15 of 308), and the rest vary widely above a floor (10 of 308)."""
+    fixed = {roles.withdrawn: WITHDRAWN_SHARE, _london(las): 15 / 308}
+    sizes = {code: max(4, round(n * share)) for code, share in fixed.items()}
+    rest = [code for code in las["la_code"] if code not in fixed]
+    floor = max(4, round(n * 10 / 308))
+    spare = n - sum(sizes.values()) - floor * len(rest)
     shares = rng.dirichlet(np.full(len(rest), 3.0))
-    counts = np.floor(shares * (n - withdrawn - 4 * len(rest))).astype(int) + 4
-    counts[np.argsort(-shares)[: n - withdrawn - counts.sum()]] += 1
-    sizes = dict(zip(rest, counts.tolist(), strict=True))
-    sizes[roles.withdrawn] = withdrawn
+    counts = np.floor(shares * spare).astype(int) + floor
+    counts[np.argsort(-shares)[: n - sum(sizes.values()) - counts.sum()]] += 1
+    sizes.update(zip(rest, counts.tolist(), strict=True))
     return {code: sizes[code] for code in las["la_code"]}
+
+
+def _london(las: pd.DataFrame) -> str:
+    return str(las.loc[las["region"] == "London", "la_code"].iloc[0])
 
 
 def _beta(rng: np.random.Generator, mean: np.ndarray | float, sd: float, size: int) -> np.ndarray:
@@ -220,7 +226,7 @@ def _ssws(
     by_size = sorted(codes, key=lambda code: (sizes[code], code))
 
     def fte(code: str) -> float:
-        factor = 2.8 if code in london else rng.uniform(0.8, 1.2)
+        factor = 2.0 if code in london else rng.uniform(0.8, 1.2)
         return min(1.0, (0.33 + 0.0015 * sizes[code]) * factor)
 
     rows: list[tuple[str, str, float]] = [("SSW-01", code, fte(code)) for code in by_size[:2]]

@@ -81,3 +81,10 @@ def randomise_alternating(
     treated = (starts + out["order"].to_numpy() - 1) % 2 == 0
     out["arm"] = np.where(treated, Arm.TREATMENT.value, Arm.CONTROL.value)
     return out.loc[:, list(ALLOCATION_COLUMNS)]
+
+
+def randomise_as_evaluated(schools: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """The evaluation's design on a contract schools table: blocks LA × high/low % FSM."""
+    return randomise_alternating(
+        schools, unit="urn", rng=rng, block_by=("la_code",), median_split_by="pct_fsm"
+    )
