@@ -23,7 +23,11 @@ def school_measures(world: World) -> dict[tuple[str, int], pd.Series]:
     """
     tables = world.tables
     allocation = tables["allocations"]
-    schools = tables["schools"].set_index("urn").loc[allocation.loc[allocation["withdrawn_on"].isna(), "urn"]]
+    schools = (
+        tables["schools"]
+        .set_index("urn")
+        .loc[allocation.loc[allocation["withdrawn_on"].isna(), "urn"]]
+    )
     contacts = tables["contacts"]
     contacts = contacts[contacts["cont_contact_date"].dt.month != 8]
     referrals = tables["referrals"]
@@ -47,9 +51,13 @@ def school_measures(world: World) -> dict[tuple[str, int], pd.Series]:
             & (ref["cine_close_date"] <= pd.Timestamp(year + 1, 7, 31))
         ]
         counts = [
-            ("nfa", no_contacts, from_school[from_school["cont_contact_outcome"] == "nfa"].groupby(
-                "cont_source_school_urn"
-            )),
+            (
+                "nfa",
+                no_contacts,
+                from_school[from_school["cont_contact_outcome"] == "nfa"].groupby(
+                    "cont_source_school_urn"
+                ),
+            ),
             ("contacts", no_contacts, from_school.groupby("cont_source_school_urn")),
             ("referrals", no_contacts, ref.groupby("cine_source_school_urn")),
             (

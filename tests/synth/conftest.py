@@ -12,4 +12,6 @@ CALIBRATION_SEEDS = (11, 12, 13, 14)
 
 @pytest.fixture(scope="session")
 def worlds() -> list[World]:
-    return [synthesise(WorldConfig(seed=seed), randomise_as_evaluated) for seed in CALIBRATION_SEEDS]
+    return [
+        synthesise(WorldConfig(seed=seed), randomise_as_evaluated) for seed in CALIBRATION_SEEDS
+    ]

@@ -36,8 +36,12 @@ def _average(worlds: list[World], statistic) -> float:
     ],
 )
 def test_school_characteristics(worlds, column, mean, mean_tol, sd, sd_tol):
-    assert _average(worlds, lambda w: _active_schools(w)[column].mean()) == pytest.approx(mean, abs=mean_tol)
-    assert _average(worlds, lambda w: _active_schools(w)[column].std()) == pytest.approx(sd, abs=sd_tol)
+    assert _average(worlds, lambda w: _active_schools(w)[column].mean()) == pytest.approx(
+        mean, abs=mean_tol
+    )
+    assert _average(worlds, lambda w: _active_schools(w)[column].std()) == pytest.approx(
+        sd, abs=sd_tol
+    )
 
 
 def test_nine_in_ten_schools_are_urban(worlds):
@@ -91,8 +95,15 @@ def test_sessions_per_treatment_school_follow_the_evaluation(worlds):
     for world in worlds:
         sessions = world.tables["sessions"]
         allocation = world.tables["allocations"]
-        treated = allocation.loc[(allocation["arm"] == "treatment") & allocation["withdrawn_on"].isna(), "urn"]
-        held = sessions[sessions["status"] == "held"].groupby("urn").size().reindex(treated, fill_value=0)
+        treated = allocation.loc[
+            (allocation["arm"] == "treatment") & allocation["withdrawn_on"].isna(), "urn"
+        ]
+        held = (
+            sessions[sessions["status"] == "held"]
+            .groupby("urn")
+            .size()
+            .reindex(treated, fill_value=0)
+        )
         counts = np.bincount(held, minlength=9)
         assert np.abs(counts - reference * len(treated)).max() <= 1
         assert held.mean() == pytest.approx(3.4, abs=0.15)
@@ -100,13 +111,19 @@ def test_sessions_per_treatment_school_follow_the_evaluation(worlds):
 
 @pytest.mark.parametrize(
     ("wave", "arm", "rate"),
-    [("baseline", "treatment", 0.53), ("baseline", "control", 0.36), ("endline", "treatment", 0.31),
-     ("endline", "control", 0.22)],
+    [
+        ("baseline", "treatment", 0.53),
+        ("baseline", "control", 0.36),
+        ("endline", "treatment", 0.31),
+        ("endline", "control", 0.22),
+    ],
 )
 def test_survey_response_rates_by_arm_and_wave(worlds, wave, arm, rate):
     def response(world: World) -> float:
         allocation = world.tables["allocations"]
-        schools = allocation.loc[(allocation["arm"] == arm) & allocation["withdrawn_on"].isna(), "urn"]
+        schools = allocation.loc[
+            (allocation["arm"] == arm) & allocation["withdrawn_on"].isna(), "urn"
+        ]
         responses = world.tables["survey_responses"]
         return schools.isin(responses.loc[responses["wave"] == wave, "urn"]).mean()
 
@@ -140,7 +157,9 @@ def test_costs_per_treatment_school(worlds):
         costs = world.tables["costs"]
         allocation = world.tables["allocations"]
         la_of = world.tables["schools"].set_index("urn")["la_code"]
-        treated = allocation.loc[(allocation["arm"] == "treatment") & allocation["withdrawn_on"].isna(), "urn"]
+        treated = allocation.loc[
+            (allocation["arm"] == "treatment") & allocation["withdrawn_on"].isna(), "urn"
+        ]
         spend = costs.dropna(subset=["la_code"]).groupby("la_code")["amount_gbp"].sum()
         return spend / treated.map(la_of).value_counts().reindex(spend.index)
 

@@ -16,7 +16,7 @@ from threshold.model.errors import InputError
 
 MSG_MISSING_COLUMN = "the units table has no column {column!r} (columns: {columns})"
 MSG_BLANK_VALUES = "column {column!r} is blank for {count} unit(s), e.g. row {row}"
-MSG_DUPLICATE_UNITS = "unit id column {column!r} repeats {value!r}"
+MSG_DUPLICATE_UNITS = "unit id column {column!r} repeats {value}"
 
 ALLOCATION_COLUMNS = ("unit", "block", "arm", "random_number", "order")
 
