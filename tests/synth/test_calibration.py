@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from factories.world_measures import primary_r_squared, school_measures
 
+from factories.world_measures import primary_r_squared, school_measures
 from threshold.model import WARR_SCORES
 from threshold.synth import World
 from threshold.synth.delivery import SESSION_COUNT_DISTRIBUTION

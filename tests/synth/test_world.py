@@ -207,5 +207,6 @@ def test_smaller_worlds_keep_their_shape():
     world = synthesise(WorldConfig(seed=8, n_schools=60), randomise_as_evaluated)
     assert len(world.tables["schools"]) == 60
     counts = world.tables["schools"].groupby("la_code").size()
-    assert len(counts) == 11 and counts.min() >= 4
+    assert len(counts) == 11
+    assert counts.min() >= 4
     assert np.isclose(world.tables["allocations"]["arm"].eq("treatment").mean(), 0.5, atol=0.1)

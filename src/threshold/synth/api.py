@@ -148,8 +148,8 @@ def _apply_gaps(
     referrals = referrals[referrals["cine_contact_id"].isin(kept["cont_contact_id"])].reset_index(
         drop=True
     )
-    referral_year = referrals["cine_contact_id"].map(kept.set_index("cont_contact_id")["cont_contact_date"])
-    referral_year = _school_year(referral_year)  # the year of the contact it came from
+    contact_date = kept.set_index("cont_contact_id")["cont_contact_date"]
+    referral_year = _school_year(referrals["cine_contact_id"].map(contact_date))  # contact's year
     blanked = gaps[gaps["gap"] == DataGap.REFERRAL_OUTCOMES]
     for la_code, year in blanked[["la_code", "school_year"]].itertuples(index=False):
         rows = (referrals["cine_la_code"] == la_code) & (referral_year == year)
