@@ -189,7 +189,7 @@ def _latent(
     nfa_share = _expit(la_nfa + rng.normal(0, 0.7, n))
     la_referral = rng.normal(-0.45, 0.4, n_la)[la_index]
     referral_given_not_nfa = _expit(la_referral + rng.normal(0, 0.35, n))
-    other_rate = 0.052 * np.exp(
+    other_rate = 0.063 * np.exp(
         rng.normal(0, 0.3, n_la)[la_index]
         + 0.35 * fsm_z
         + 0.55 * school_dev
