@@ -244,45 +244,37 @@ def _ssws(
 
 def _data_gaps(config: WorldConfig, roles: Roles) -> pd.DataFrame:
     years = [school_year_label(year) for year in config.school_years]
-    prior = years[:-1]
-    rows = [
+    gaps = (
         (
-            roles.withdrawn,
-            year,
-            DataGap.CONTACTS.value,
+            (roles.withdrawn,),
+            years,
+            DataGap.CONTACTS,
             "The LA withdrew from the trial after randomisation.",
-        )
-        for year in years
-    ]
-    rows += [
+        ),
         (
-            code,
-            year,
-            DataGap.CONTACTS.value,
+            roles.no_baseline,
+            years[:-1],
+            DataGap.CONTACTS,
             "Records before the case-management system migration were not extractable.",
-        )
-        for code in roles.no_baseline
-        for year in prior
-    ]
-    rows += [
+        ),
         (
-            code,
-            year,
-            DataGap.ALL_SOURCE_CONTACTS.value,
+            roles.no_all_source,
+            years,
+            DataGap.ALL_SOURCE_CONTACTS,
             "The front-door system links only school contacts to a school.",
-        )
-        for code in roles.no_all_source
-        for year in years
-    ]
-    rows += [
+        ),
         (
-            code,
-            year,
-            DataGap.REFERRAL_OUTCOMES.value,
+            roles.no_referral_nfa,
+            years,
+            DataGap.REFERRAL_OUTCOMES,
             "Referral outcomes are held in a separate system that was not shared.",
-        )
-        for code in roles.no_referral_nfa
-        for year in years
+        ),
+    )
+    rows = [
+        (code, year, gap.value, reason)
+        for codes, gap_years, gap, reason in gaps
+        for code in codes
+        for year in gap_years
     ]
     return pd.DataFrame(rows, columns=["la_code", "school_year", "gap", "reason"]).sort_values(
         ["la_code", "school_year", "gap"], ignore_index=True
