@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from threshold.cli import contract, synth, validate
+from threshold.cli import contract, design, synth, validate
 from threshold.model.errors import InputError
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ app.command("validate")(validate.validate)
 app.command("synth")(synth.synth)
 app.command("demo")(synth.demo)
 app.add_typer(contract.app, name="contract")
+app.add_typer(design.app, name="design")
 
 
 def main() -> None:
