@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from threshold.model.errors import InputError
-from threshold.trial import median_split, randomise_alternating, randomise_as_evaluated
+from threshold.trial import RandomisationSpec, median_split, randomise, randomise_as_evaluated
 from threshold.trial.randomisation import MSG_BLANK_VALUES, MSG_DUPLICATE_UNITS, MSG_MISSING_COLUMN
 
 
@@ -80,7 +80,7 @@ def test_ties_at_the_median_are_low():
 
 def test_no_blocks_means_one_block():
     units = pd.DataFrame({"id": list("abcdef")})
-    allocation = randomise_alternating(units, unit="id", rng=np.random.default_rng(2))
+    allocation = randomise(units, RandomisationSpec(unit="id"), np.random.default_rng(2))
     assert set(allocation["block"]) == {"all"}
     assert (allocation["arm"] == "treatment").sum() == 3
 

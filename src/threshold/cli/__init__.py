@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from threshold.cli import contract, design, synth, validate
+from threshold.cli import contract, design, randomise, synth, validate
 from threshold.model.errors import InputError
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.command("validate")(validate.validate)
 app.command("synth")(synth.synth)
 app.command("demo")(synth.demo)
+app.command("randomise")(randomise.randomise_command)
 app.add_typer(contract.app, name="contract")
 app.add_typer(design.app, name="design")
 

@@ -3,19 +3,23 @@
 from threshold.trial.power import Design, PowerResult, mdes, power, required_units
 from threshold.trial.randomisation import (
     ALLOCATION_COLUMNS,
+    EVALUATION_DESIGN,
+    RandomisationSpec,
     median_split,
-    randomise_alternating,
+    randomise,
     randomise_as_evaluated,
 )
 
 __all__ = [
     "ALLOCATION_COLUMNS",
+    "EVALUATION_DESIGN",
     "Design",
     "PowerResult",
+    "RandomisationSpec",
     "mdes",
     "median_split",
     "power",
-    "randomise_alternating",
+    "randomise",
     "randomise_as_evaluated",
     "required_units",
 ]

@@ -1,12 +1,25 @@
-"""Random allocation of units (schools) to arms.
+"""Random allocation of units (schools, or clusters of pupils) to two arms.
 
-The evaluation's procedure: blocks are LA × high/low % FSM (a median split within each LA);
-within a block every unit draws a random number, units are sorted by it, the first is allocated
-to an arm at random and each next unit gets the opposite arm of the one before. Every block is
-therefore balanced to within one unit.
+Every method gives each unit (or cluster) a uniform random number and sorts its block by it:
+
+- `alternating` — the evaluation's procedure: the first unit in the block is allocated to an arm
+  at random and each next unit gets the opposite arm of the one before (1:1 only), so every
+  block is balanced to within one unit;
+- `blocked` — within each block the first round(n·s) units are treated, where s is the treatment
+  share of the ratio; a fractional remainder is decided by one more random draw, so every unit's
+  probability of treatment is exactly s;
+- `complete` — `blocked` with the whole table as one block.
+
+Blocks are the combinations of the `block_by` columns, each optionally split at its median of
+`median_split` (above the median: `high`; at or below: `low`). With `cluster`, clusters are
+randomised (block columns must be constant within a cluster; the median split uses cluster
+means) and every unit gets its cluster's arm.
 """
 
 from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -17,8 +30,46 @@ from threshold.model.errors import InputError
 MSG_MISSING_COLUMN = "the units table has no column {column!r} (columns: {columns})"
 MSG_BLANK_VALUES = "column {column!r} is blank for {count} unit(s), e.g. row {row}"
 MSG_DUPLICATE_UNITS = "unit id column {column!r} repeats {value}"
+MSG_NOT_NUMERIC = "column {column!r} must be numeric for a median split; row {row} holds {value!r}"
+MSG_CLUSTER_BLOCKS = "cluster {cluster!r} has more than one value of block column {column!r}"
+MSG_RATIO = "ratio {ratio} must be two positive whole numbers, treatment:control"
+MSG_ALTERNATING_RATIO = "the alternating method allocates 1:1; use method 'blocked' for {ratio}"
+MSG_METHOD = "method {method!r} must be one of: alternating, blocked, complete"
 
+Method = Literal["alternating", "blocked", "complete"]
 ALLOCATION_COLUMNS = ("unit", "block", "arm", "random_number", "order")
+
+
+@dataclass(frozen=True)
+class RandomisationSpec:
+    """How to randomise: the unit id column, method, blocking, clustering and ratio."""
+
+    unit: str
+    method: Method = "alternating"
+    block_by: tuple[str, ...] = ()
+    median_split: str | None = None
+    cluster: str | None = None
+    ratio: tuple[int, int] = (1, 1)
+
+    def __post_init__(self) -> None:
+        if self.method not in ("alternating", "blocked", "complete"):
+            raise InputError(MSG_METHOD.format(method=self.method))
+        treat, control = self.ratio
+        if not (isinstance(treat, int) and isinstance(control, int) and treat > 0 and control > 0):
+            raise InputError(MSG_RATIO.format(ratio=":".join(map(str, self.ratio))))
+        if self.method == "alternating" and treat != control:
+            raise InputError(MSG_ALTERNATING_RATIO.format(ratio=f"{treat}:{control}"))
+
+    @property
+    def treatment_share(self) -> float:
+        return self.ratio[0] / sum(self.ratio)
+
+    def to_dict(self) -> dict[str, object]:
+        return {**asdict(self), "block_by": list(self.block_by), "ratio": list(self.ratio)}
+
+
+EVALUATION_DESIGN = RandomisationSpec(unit="urn", block_by=("la_code",), median_split="pct_fsm")
+"""The evaluation's design on a contract schools table: blocks LA × high/low % FSM, alternating."""
 
 
 def median_split(values: pd.Series, groups: pd.Series) -> pd.Series:
@@ -27,64 +78,97 @@ def median_split(values: pd.Series, groups: pd.Series) -> pd.Series:
     return pd.Series(np.where(values > medians, "high", "low"), index=values.index)
 
 
-def randomise_alternating(
-    units: pd.DataFrame,
-    *,
-    unit: str,
-    rng: np.random.Generator,
-    block_by: tuple[str, ...] = (),
-    median_split_by: str | None = None,
+def randomise(
+    units: pd.DataFrame, spec: RandomisationSpec, rng: np.random.Generator
 ) -> pd.DataFrame:
-    """Allocate units by the evaluation's alternating procedure within blocks.
-
-    Blocks are the combinations of `block_by` columns, each further split at its median of
-    `median_split_by` when given. Returns one row per unit: unit, block, arm, random_number,
-    order (1-based position in the block after sorting), in the units' original order.
-    """
-    needed = [unit, *block_by, *([median_split_by] if median_split_by else [])]
-    for column in needed:
-        if column not in units.columns:
-            raise InputError(
-                MSG_MISSING_COLUMN.format(column=column, columns=", ".join(map(str, units.columns)))
-            )
-        blank = units[column].isna()
-        if blank.any():
-            first = int(np.flatnonzero(blank.to_numpy())[0]) + 1
-            raise InputError(
-                MSG_BLANK_VALUES.format(column=column, count=int(blank.sum()), row=first)
-            )
-    repeated = units[unit].duplicated()
-    if repeated.any():
-        raise InputError(
-            MSG_DUPLICATE_UNITS.format(column=unit, value=units[unit][repeated].iloc[0])
-        )
-    parts = [units[column].astype(str) for column in block_by]
-    if median_split_by:
-        within = (
-            parts[0].str.cat(parts[1:], sep="-") if parts else pd.Series("all", index=units.index)
-        )
-        parts.append(median_split(units[median_split_by].astype(float), within))
-    if parts:
-        block = parts[0].str.cat(parts[1:], sep="-") if len(parts) > 1 else parts[0]
-    else:
-        block = pd.Series("all", index=units.index)
-    out = pd.DataFrame(
+    """Allocate units to arms. Returns one row per unit, in the table's order: `unit`, `block`,
+    `arm`, `random_number`, `order` (position in the block after sorting), and `cluster` when
+    clusters were randomised (then the random number and order are the cluster's)."""
+    _check_columns(units, spec)
+    if spec.cluster is None:
+        return _allocate(units[spec.unit].to_numpy(), _blocks(units, spec), spec, rng)
+    clusters = units.groupby(spec.cluster, sort=False)
+    for column in spec.block_by:
+        varying = clusters[column].nunique() > 1
+        if varying.any():
+            raise InputError(MSG_CLUSTER_BLOCKS.format(cluster=varying.idxmax(), column=column))
+    aggregated = clusters.agg(
         {
-            "unit": units[unit].to_numpy(),
-            "block": block.to_numpy(),
-            "random_number": rng.random(len(units)),
+            **dict.fromkeys(spec.block_by, "first"),
+            **({spec.median_split: "mean"} if spec.median_split else {}),
         }
+    ).reset_index()
+    allocation = _allocate(
+        aggregated[spec.cluster].to_numpy(), _blocks(aggregated, spec), spec, rng
     )
-    out["order"] = out.groupby("block")["random_number"].rank(method="first").astype("int64")
-    first_arm = {name: rng.integers(0, 2) for name in sorted(out["block"].unique())}
-    starts = out["block"].map(first_arm).to_numpy()
-    treated = (starts + out["order"].to_numpy() - 1) % 2 == 0
-    out["arm"] = np.where(treated, Arm.TREATMENT.value, Arm.CONTROL.value)
-    return out.loc[:, list(ALLOCATION_COLUMNS)]
+    per_cluster = allocation.set_index("unit")
+    out = per_cluster.loc[units[spec.cluster].to_numpy()].reset_index(names="cluster")
+    out.insert(0, "unit", units[spec.unit].to_numpy())
+    return out.loc[:, [*ALLOCATION_COLUMNS, "cluster"]]
 
 
 def randomise_as_evaluated(schools: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """The evaluation's design on a contract schools table: blocks LA × high/low % FSM."""
-    return randomise_alternating(
-        schools, unit="urn", rng=rng, block_by=("la_code",), median_split_by="pct_fsm"
-    )
+    return randomise(schools, EVALUATION_DESIGN, rng)
+
+
+def _check_columns(units: pd.DataFrame, spec: RandomisationSpec) -> None:
+    needed = [spec.unit, *spec.block_by, *filter(None, [spec.median_split, spec.cluster])]
+    for column in needed:
+        if column not in units.columns:
+            columns = ", ".join(map(str, units.columns))
+            raise InputError(MSG_MISSING_COLUMN.format(column=column, columns=columns))
+        blank = units[column].isna().to_numpy()
+        if blank.any():
+            first = int(np.flatnonzero(blank)[0]) + 1
+            raise InputError(
+                MSG_BLANK_VALUES.format(column=column, count=int(blank.sum()), row=first)
+            )
+    repeated = units[spec.unit].duplicated().to_numpy()
+    if repeated.any():
+        value = units[spec.unit].to_numpy()[repeated][0]
+        raise InputError(MSG_DUPLICATE_UNITS.format(column=spec.unit, value=value))
+    if spec.median_split:
+        numbers = pd.to_numeric(units[spec.median_split], errors="coerce")
+        bad = numbers.isna().to_numpy()
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            value = units[spec.median_split].to_numpy()[row]
+            raise InputError(
+                MSG_NOT_NUMERIC.format(column=spec.median_split, row=row + 1, value=value)
+            )
+
+
+def _blocks(units: pd.DataFrame, spec: RandomisationSpec) -> np.ndarray:
+    parts = [units[column].astype(str) for column in spec.block_by]
+    if spec.median_split:
+        within = _join(parts, units.index)
+        parts.append(median_split(pd.to_numeric(units[spec.median_split]), within))
+    return _join(parts, units.index).to_numpy()
+
+
+def _join(parts: list[pd.Series], index: pd.Index) -> pd.Series:
+    if not parts:
+        return pd.Series("all", index=index)
+    return parts[0].str.cat(parts[1:], sep="-") if len(parts) > 1 else parts[0]
+
+
+def _allocate(
+    ids: np.ndarray, blocks: np.ndarray, spec: RandomisationSpec, rng: np.random.Generator
+) -> pd.DataFrame:
+    if spec.method == "complete":
+        blocks = np.full(len(ids), "all", dtype=object)
+    out = pd.DataFrame({"unit": ids, "block": blocks, "random_number": rng.random(len(ids))})
+    out["order"] = out.groupby("block")["random_number"].rank(method="first").astype("int64")
+    names = sorted(out["block"].unique())
+    order = out["order"].to_numpy()
+    if spec.method == "alternating":
+        first_arm = dict(zip(names, rng.integers(0, 2, len(names)), strict=True))
+        treated = (out["block"].map(first_arm).to_numpy() + order - 1) % 2 == 0
+    else:
+        sizes = out.groupby("block").size().loc[names].to_numpy()
+        exact = sizes * spec.treatment_share
+        n_treated = np.floor(exact).astype(int) + (rng.random(len(names)) < exact - np.floor(exact))
+        treated = order <= out["block"].map(dict(zip(names, n_treated, strict=True))).to_numpy()
+    out["arm"] = np.where(treated, Arm.TREATMENT.value, Arm.CONTROL.value)
+    return out.loc[:, list(ALLOCATION_COLUMNS)]
