@@ -6,6 +6,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from threshold.cli import contract, design, randomise, synth, validate
 from threshold.model.errors import InputError
@@ -30,7 +31,6 @@ def main() -> None:
     try:
         app()
     except InputError as error:
-        Console(stderr=True).print(
-            f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True, markup=True
-        )
+        console = Console(stderr=True, highlight=False, soft_wrap=True)
+        console.print(f"[bold red]error:[/] {escape(str(error))}")
         sys.exit(2)

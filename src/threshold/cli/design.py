@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import time
+from pathlib import Path
 from typing import Annotated
 
+import numpy as np
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from threshold.trial import Design, PowerResult, mdes, power, required_units
+from threshold.trial import Design, PowerResult, RandomisationSpec, mdes, power, required_units
+from threshold.trial.diagnosis import diagnose
+from threshold.trial.ledger import read_units
 
 app = typer.Typer(
     help="Power: minimum detectable effect, power and required units.", no_args_is_help=True
@@ -160,3 +166,76 @@ def _show(result: PowerResult, as_json: bool) -> None:
     table.add_row("multiplier M", f"{result.multiplier:.4f}")
     table.add_row("standard error (SD)", f"{result.standard_error:.4f}")
     Console().print(table)
+
+
+@app.command("diagnose")
+def diagnose_command(
+    effect: Effect,
+    table: Annotated[
+        Path | None,
+        typer.Option(help="Units CSV to re-randomise (default: --units units in --blocks blocks)."),
+    ] = None,
+    units: Annotated[int, typer.Option(help="Units to simulate when no --table is given.")] = 308,
+    blocks: Annotated[
+        int, typer.Option(help="Equal blocks to simulate when no --table is given.")
+    ] = 22,
+    id_column: Annotated[str, typer.Option("--id", help="Unit id column of --table.")] = "urn",
+    block_by: Annotated[
+        list[str] | None, typer.Option(help="Block column of --table (repeatable).")
+    ] = None,
+    median_split: Annotated[
+        str | None, typer.Option(help="Median-split column of --table.")
+    ] = None,
+    method: Annotated[str, typer.Option(help="alternating, blocked or complete.")] = "alternating",
+    outcome: Annotated[
+        str | None,
+        typer.Option(help="Outcome column of --table (its values are the control outcomes)."),
+    ] = None,
+    baseline: Annotated[
+        str | None, typer.Option(help="Baseline column of --table (blank: missing).")
+    ] = None,
+    r2: Annotated[
+        float, typer.Option(help="R² of the baseline in the normal outcome model.")
+    ] = 0.0,
+    replicates: Annotated[int, typer.Option(help="Trials to simulate.")] = 2000,
+    alpha: Alpha = 0.05,
+    seed: Annotated[int, typer.Option(help="Seed of the simulation.")] = 1,
+    as_json: AsJson = False,
+) -> None:
+    """Simulate the trial many times: power, type I error, bias, RMSE and CI coverage of the
+    planned estimator (OLS with baseline and block dummies, HC1 standard errors)."""
+    if table is not None:
+        frame = read_units(table)
+        spec = RandomisationSpec(
+            unit=id_column,
+            method=method,
+            block_by=tuple(block_by or ()),
+            median_split=median_split,  # type: ignore[arg-type]
+        )
+    else:
+        frame = pd.DataFrame({"unit": np.arange(units), "block": np.arange(units) % max(blocks, 1)})
+        spec = RandomisationSpec(unit="unit", method=method, block_by=("block",))  # type: ignore[arg-type]
+    started = time.perf_counter()
+    result = diagnose(
+        frame,
+        spec,
+        effect_sd=effect,
+        rng=np.random.default_rng(seed),
+        replicates=replicates,
+        outcome=outcome,
+        baseline=baseline,
+        r2=r2,
+        alpha=alpha,
+    )
+    elapsed = time.perf_counter() - started
+    if as_json:
+        print(json.dumps({**result.to_dict(), "seconds": elapsed}, indent=2))
+        return
+    view = Table(
+        title=f"Design diagnosis: {replicates:,} simulated trials of {result.units:,} units",
+        show_header=False,
+    )
+    for measure, value in result.tidy().itertuples(index=False):
+        view.add_row(measure.replace("_", " "), f"{value:,.4g}")
+    view.add_row("seconds", f"{elapsed:.2f}")
+    Console().print(view)

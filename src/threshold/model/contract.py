@@ -8,9 +8,12 @@ are extensions with the same prefix. docs/data-contract.md is generated from thi
 
 from __future__ import annotations
 
+from itertools import chain
+
 import pandas as pd
 
 from threshold.model.codes import (
+    WARR_ITEMS,
     AdHocChannel,
     AdHocTopic,
     Arm,
@@ -547,7 +550,6 @@ DELIVERY_RATINGS = Table(
     ),
 )
 
-_WARR_FEELINGS = ("tense", "worried", "uneasy", "depressed", "gloomy", "miserable")
 
 SURVEY_RESPONSES = Table(
     name="survey_responses",
@@ -590,7 +592,7 @@ SURVEY_RESPONSES = Table(
                 required=False,
                 codes=WarrAnswer,
             )
-            for feeling in _WARR_FEELINGS
+            for feeling in chain.from_iterable(WARR_ITEMS.values())
         ),
     ),
 )

@@ -23,7 +23,7 @@ left out; a blank cell means "not recorded".
 **Values.**
 
 - *string*: any text.
-- *integer*: a whole number in digits: `1200`, not `1,200`, `1200.0` or ` 1200`.
+- *integer*: a whole number in digits: `1200`, not `1,200` or `1200.0`.
 - *number*: digits with an optional decimal point or exponent: `0.25`, `23.5`, `1e-05`; not
   `£`, `%`, thousands separators, `nan` or `inf`.
 - *date*: `YYYY-MM-DD`, a real calendar date: `2021-09-01`, not `01/09/2021` or
@@ -38,9 +38,9 @@ Ranges in *allowed values* include both ends.
 **References.** A field that refers to another table (for example a contact's school URN)
 must hold a value present in that table, and that table's file must be in the same directory.
 
-**Checking.** `threshold validate DIR` checks every `.csv` file in a directory and reports every
-violation with its file, row (1 is the first record after the header, shown as line 2 by a
-spreadsheet), field and reason; `--json` gives the same as JSON. It exits with status 0 when
+**Checking.** `threshold validate DIR` checks every file ending `.csv` in a directory and reports
+every violation with its file, row (1 is the first record after the header, which a spreadsheet
+shows as row 2), field and reason; `--json` gives the same as JSON. It exits with status 0 when
 everything is valid, 1 when there are violations and 2 when DIR is not a directory.
 
 **Alignment.** Contacts and referrals use the Standard Safeguarding Dataset's names

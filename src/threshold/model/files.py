@@ -1,7 +1,8 @@
 """Reading, checking and writing contract files.
 
 Checking reports every violation, not only the first: each names the file, the row (1 is the
-first record after the header; the file line is one more), the field and the reason.
+first record after the header; without line breaks inside cells, the file line is one more), the
+field and the reason.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from threshold.model.contract import TABLES
 from threshold.model.errors import InputError
 from threshold.model.schema import Field, Kind, Table
 
+MSG_MISSING_FILE = "{path} is missing; the directory has no such contract table"
 MSG_UNKNOWN_FILE = "is not a contract table; expected one of: {expected}"
 MSG_NOT_UTF8 = "is not UTF-8 text (byte {position}); save it as UTF-8"
 MSG_EMPTY_FILE = "is empty; it needs a header row"
@@ -161,7 +163,10 @@ def check_directory(directory: Path) -> list[Violation]:
 def read_table(directory: Path, table: Table | str) -> pd.DataFrame:
     """Read one contract table with typed columns; raise ContractError if it breaks the contract."""
     spec = TABLES[table] if isinstance(table, str) else table
-    result = check_table(directory / spec.filename, spec)
+    path = directory / spec.filename
+    if not path.is_file():
+        raise InputError(MSG_MISSING_FILE.format(path=path))
+    result = check_table(path, spec)
     if result.violations:
         raise ContractError(result.violations)
     return result.frame
@@ -180,7 +185,7 @@ def write_table(frame: pd.DataFrame, table: Table | str, directory: Path) -> Pat
     path = directory / spec.filename
     # CRLF, as RFC 4180: Python 3.11's csv quotes a cell holding a bare CR only when CR is in the
     # line terminator, and an unquoted CR would end the record when the file is read back.
-    out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    out.to_csv(path, index=False, lineterminator="\r\n", encoding="utf-8")
     return path
 
 

@@ -153,22 +153,46 @@ def _join(parts: list[pd.Series], index: pd.Index) -> pd.Series:
     return parts[0].str.cat(parts[1:], sep="-") if len(parts) > 1 else parts[0]
 
 
+def draw_assignments(
+    blocks: np.ndarray, spec: RandomisationSpec, rng: np.random.Generator, draws: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`draws` independent allocations by `spec`'s method at once, for re-randomisation.
+
+    `blocks` holds each unit's block label. Returns boolean `treated`, the `random_number`s and
+    each unit's 1-based `order` in its block, all of shape (draws, units). One draw consumes the
+    generator exactly as `randomise` does, so both give the same allocation for the same seed.
+    """
+    names, codes = np.unique(blocks, return_inverse=True)  # names sorted
+    n = len(codes)
+    numbers = rng.random((draws, n))
+    by_block = np.argsort(codes[None, :] + numbers, axis=1, kind="stable")
+    position = np.empty_like(by_block)
+    np.put_along_axis(position, by_block, np.arange(n)[None, :].repeat(draws, axis=0), axis=1)
+    starts = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(names)))[:-1]])
+    order = position - starts[codes][None, :] + 1
+    if spec.method == "alternating":
+        first = rng.integers(0, 2, (draws, len(names)))
+        treated = (first[:, codes] + order - 1) % 2 == 0
+    else:
+        exact = np.bincount(codes, minlength=len(names)) * spec.treatment_share
+        extra = rng.random((draws, len(names))) < exact - np.floor(exact)
+        n_treated = np.floor(exact).astype(int)[None, :] + extra
+        treated = order <= n_treated[:, codes]
+    return treated, numbers, order
+
+
 def _allocate(
     ids: np.ndarray, blocks: np.ndarray, spec: RandomisationSpec, rng: np.random.Generator
 ) -> pd.DataFrame:
     if spec.method == "complete":
         blocks = np.full(len(ids), "all", dtype=object)
-    out = pd.DataFrame({"unit": ids, "block": blocks, "random_number": rng.random(len(ids))})
-    out["order"] = out.groupby("block")["random_number"].rank(method="first").astype("int64")
-    names = sorted(out["block"].unique())
-    order = out["order"].to_numpy()
-    if spec.method == "alternating":
-        first_arm = dict(zip(names, rng.integers(0, 2, len(names)), strict=True))
-        treated = (out["block"].map(first_arm).to_numpy() + order - 1) % 2 == 0
-    else:
-        sizes = out.groupby("block").size().loc[names].to_numpy()
-        exact = sizes * spec.treatment_share
-        n_treated = np.floor(exact).astype(int) + (rng.random(len(names)) < exact - np.floor(exact))
-        treated = order <= out["block"].map(dict(zip(names, n_treated, strict=True))).to_numpy()
-    out["arm"] = np.where(treated, Arm.TREATMENT.value, Arm.CONTROL.value)
-    return out.loc[:, list(ALLOCATION_COLUMNS)]
+    treated, numbers, order = draw_assignments(blocks.astype(str), spec, rng, 1)
+    return pd.DataFrame(
+        {
+            "unit": ids,
+            "block": blocks,
+            "arm": np.where(treated[0], Arm.TREATMENT.value, Arm.CONTROL.value),
+            "random_number": numbers[0],
+            "order": order[0].astype("int64"),
+        }
+    )

@@ -1,0 +1,1 @@
+"""Builders of test inputs, shared by the tests of several packages."""
