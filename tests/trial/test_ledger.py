@@ -12,12 +12,8 @@ import pytest
 
 from threshold.model.errors import InputError
 from threshold.trial import EVALUATION_DESIGN
-from threshold.trial.ledger import (
-    LEDGER_NAME,
-    MSG_REASON_REQUIRED,
-    randomise_file,
-    verify_allocation,
-)
+from threshold.trial.allocation import MSG_REASON_REQUIRED, randomise_file, verify_allocation
+from threshold.trial.ledger import LEDGER_NAME
 
 THRESHOLD = Path(sys.executable).parent / "threshold"
 
@@ -103,7 +99,7 @@ def test_randomising_again_is_refused_unless_a_reason_is_given_and_then_recorded
     lines = [json.loads(line) for line in (out.parent / LEDGER_NAME).read_text().splitlines()]
     assert len(lines) == 2
     assert lines[1]["reason"] == "protocol changed the blocks"
-    assert lines[1]["supersedes"] == first.entry.output_sha256
+    assert lines[1]["supersedes"] == first.entry["output_sha256"]
     assert verify_allocation(out) == second.entry
 
 

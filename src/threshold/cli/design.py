@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from threshold.trial import Design, PowerResult, RandomisationSpec, mdes, power, required_units
+from threshold.trial.allocation import read_units
 from threshold.trial.diagnosis import diagnose
-from threshold.trial.ledger import read_units
 
 app = typer.Typer(
     help="Power: minimum detectable effect, power and required units.", no_args_is_help=True

@@ -13,8 +13,9 @@ from rich.table import Table
 
 from threshold.model.errors import InputError
 from threshold.trial import RandomisationSpec
+from threshold.trial.allocation import randomise_file, read_units, verify_allocation
 from threshold.trial.balance import balance_table
-from threshold.trial.ledger import LEDGER_NAME, randomise_file, read_units, verify_allocation
+from threshold.trial.ledger import LEDGER_NAME
 
 MSG_USAGE = "give a units CSV to randomise, or `verify ALLOCATION.csv`"
 MSG_BAD_RATIO = "--ratio {ratio!r} must look like 1:1 or 2:1 (treatment:control)"
@@ -69,8 +70,8 @@ def randomise_command(
     if target[0] == "verify" and len(target) == 2:
         entry = verify_allocation(Path(target[1]))
         console.print(
-            f"[green]verified:[/] {target[1]} is the unedited allocation of {entry.input} "
-            f"(seed {entry.seed}, {entry.created}, {entry.software})",
+            f"[green]verified:[/] {target[1]} is the unedited allocation of {entry['input']} "
+            f"(seed {entry['seed']}, {entry['created']}, {entry['software']})",
             soft_wrap=True,
         )
         return
@@ -106,9 +107,9 @@ def randomise_command(
         f"Allocation: {out}; ledger: {out.parent / LEDGER_NAME}.",
         soft_wrap=True,
     )
-    if done.entry.reason:
+    if done.entry["reason"]:
         console.print(
-            f"[yellow]Recorded as a re-randomisation:[/] {done.entry.reason}", soft_wrap=True
+            f"[yellow]Recorded as a re-randomisation:[/] {done.entry['reason']}", soft_wrap=True
         )
     units = read_units(units_path)
     wanted = list(balance) if balance else [c for c in DEFAULT_BALANCE if c in units.columns]

@@ -67,6 +67,13 @@ class RandomisationSpec:
     def to_dict(self) -> dict[str, object]:
         return {**asdict(self), "block_by": list(self.block_by), "ratio": list(self.ratio)}
 
+    @classmethod
+    def from_dict(cls, values: dict[str, object]) -> RandomisationSpec:
+        """The inverse of `to_dict` (as read back from JSON or TOML)."""
+        return cls(
+            **{**values, "block_by": tuple(values["block_by"]), "ratio": tuple(values["ratio"])}
+        )  # type: ignore[arg-type]
+
 
 EVALUATION_DESIGN = RandomisationSpec(unit="urn", block_by=("la_code",), median_split="pct_fsm")
 """The evaluation's design on a contract schools table: blocks LA × high/low % FSM, alternating."""
