@@ -91,6 +91,30 @@ class DataGap(Code):
     REFERRAL_OUTCOMES = "referral_outcomes", "Referral outcomes (NFA) not recorded"
 
 
+class OutcomeMeasure(Code):
+    """What a trial outcome counts, per school (the evaluation's RQ1–RQ6)."""
+
+    NFA_CONTACTS = "nfa_contacts", "Contacts made by the school that ended in NFA at contact"
+    CONTACTS = "contacts", "Contacts made by the school"
+    REFERRALS = "referrals", "Referrals from the school"
+    REFERRAL_NFA = (
+        "referral_nfa",
+        "Referrals from the school that ended in NFA (at referral or after assessment) by a date",
+    )
+    ALL_SOURCE_CONTACTS = (
+        "all_source_contacts",
+        "Contacts from all sources about the school's pupils",
+    )
+    ANXIETY_CONTENTMENT = (
+        "anxiety_contentment",
+        "DSL wellbeing: anxiety–contentment scale (school mean)",
+    )
+    DEPRESSION_ENTHUSIASM = (
+        "depression_enthusiasm",
+        "DSL wellbeing: depression–enthusiasm scale (school mean)",
+    )
+
+
 class Phase(Code):
     PRIMARY = "primary", "Primary"
     SECONDARY = "secondary", "Secondary"
