@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from threshold.cli import contract, design, protocol, randomise, synth, validate
+from threshold.cli import analyse, contract, design, protocol, randomise, synth, validate
 from threshold.model.errors import InputError
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ app.command("validate")(validate.validate)
 app.command("synth")(synth.synth)
 app.command("demo")(synth.demo)
 app.command("randomise")(randomise.randomise_command)
+app.command("analyse")(analyse.analyse)
 app.add_typer(contract.app, name="contract")
 app.add_typer(design.app, name="design")
 app.add_typer(protocol.app, name="protocol")

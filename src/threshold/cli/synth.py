@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
@@ -11,10 +12,14 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from threshold.cli.analyse import run_analysis
 from threshold.model.files import check_directory
+from threshold.report.tables import headline
 from threshold.synth import Effects, World, WorldConfig, synthesise, write_world
 from threshold.synth.messy import write_messy_exports
 from threshold.trial import randomise_as_evaluated
+from threshold.trial.ledger import LEDGER_NAME
+from threshold.trial.protocol import lock_protocol, template
 
 
 def build(seed: int, effects: list[str], out: Path, *, messy: bool) -> tuple[World, list[Path]]:
@@ -57,14 +62,13 @@ def demo(
     ),
     seed: Annotated[int, typer.Option(help="Seed of the synthetic world.")] = 20211,
 ) -> None:
-    """The main job: synthesise a world (with messy LA exports), validate it and summarise it."""
-    console = Console()
+    """The main job: synthesise a world, check it, lock the protocol, analyse, report."""
+    console = Console(highlight=False, soft_wrap=True)
     started = time.perf_counter()
     world_dir = out / "world"
     world, paths = build(seed, [], world_dir, messy=True)
-    console.print(
-        f"Synthesised {len(paths)} files into {world_dir} in {time.perf_counter() - started:.1f} s."
-    )
+    elapsed = time.perf_counter() - started
+    console.print(f"1. Synthesised {len(paths)} files into {world_dir} ({elapsed:.1f} s).")
     violations = check_directory(world_dir)
     if violations:
         for violation in violations[:20]:
@@ -73,8 +77,19 @@ def demo(
             f"[red]The synthetic world breaks the data contract ({len(violations)} violations).[/]"
         )
         raise typer.Exit(1)
-    console.print("[green]Every table meets the data contract.[/]")
+    console.print("2. Every table meets the data contract.")
     _print_summary(world, world_dir, len(paths))
+    protocol_path = out / "protocol.toml"
+    protocol_path.write_text(template(), encoding="utf-8")
+    (out / LEDGER_NAME).unlink(missing_ok=True)
+    lock_protocol(protocol_path, software=f"threshold {version('threshold')}")
+    console.print(f"3. Locked the evaluation's protocol: {protocol_path}.")
+    results, written = run_analysis(protocol_path, world_dir, out / "report", exploratory=False)
+    console.print(f"4. Analysed: {headline(results)}")
+    report = next(p for p in written if p.suffix == ".html")
+    console.print(
+        f"[green]Done in {time.perf_counter() - started:.1f} s. The report is {report}[/]"
+    )
 
 
 def _print_summary(world: World, out: Path, n_files: int) -> None:

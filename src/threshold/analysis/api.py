@@ -1,0 +1,112 @@
+"""Run a protocol's analysis on contract tables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from threshold.analysis.data import AnalysisData, assemble
+from threshold.analysis.impact import adjust_p_values, estimate_itt
+from threshold.analysis.results import Results
+from threshold.model import Arm
+from threshold.trial.balance import balance_table
+from threshold.trial.protocol import LockStatus, Protocol
+
+BALANCE_CHARACTERISTICS = (
+    "pupils_on_roll",
+    "pct_fsm",
+    "pct_eal",
+    "pct_sen_support",
+    "urban_rural",
+    "ofsted_rating",
+)
+EXPLORATORY_NOTE = (
+    "Exploratory analysis: the protocol was {state} when this analysis ran, so these results "
+    "are not the pre-registered confirmatory analysis."
+)
+
+
+def analyse_protocol(
+    tables: Mapping[str, pd.DataFrame], protocol: Protocol, lock: LockStatus, *, software: str
+) -> Results:
+    """The primary and secondary ITT estimates, multiplicity adjustment, attrition and balance."""
+    data = assemble(tables, protocol)
+    estimates = [
+        estimate_itt(
+            data,
+            outcome.name,
+            analysis=outcome.role,
+            description=outcome.description,
+            se=protocol.standard_errors,  # type: ignore[arg-type]
+            alpha=protocol.alpha,
+            covariates=protocol.covariates,
+            per_pupil=outcome.per_pupil,
+        )
+        for outcome in sorted(protocol.outcomes, key=lambda o: o.role != "primary")
+    ]
+    notes = []
+    if not lock.confirmatory:
+        notes.append(
+            EXPLORATORY_NOTE.format(
+                state="changed since it was locked" if lock.state == "altered" else lock.state
+            )
+        )
+    for estimate in estimates:
+        if estimate.dropped:
+            dropped = ", ".join(estimate.dropped)
+            notes.append(
+                f"{estimate.outcome}: {dropped} omitted as collinear with earlier regressors."
+            )
+    primary = protocol.primary.name
+    return Results(
+        trial=protocol.name,
+        confirmatory=lock.confirmatory,
+        protocol_state=lock.state,
+        protocol_sha256=lock.sha256,
+        alpha=protocol.alpha,
+        multiplicity=protocol.multiplicity,
+        standard_errors=protocol.standard_errors,
+        estimates=tuple(adjust_p_values(estimates, protocol.multiplicity)),
+        attrition=attrition_table(data, primary),
+        balance=analysed_balance(data, primary),
+        software=software,
+        notes=tuple(notes),
+    )
+
+
+def attrition_table(data: AnalysisData, outcome: str) -> pd.DataFrame:
+    """Randomised, withdrawn, missing the outcome, and analysed, by arm (a CONSORT-style flow)."""
+    units = data.units
+    observed = data.outcomes[outcome]["y"].notna()
+    rows = []
+    for arm in (Arm.TREATMENT, Arm.CONTROL):
+        in_arm = units["arm"] == arm
+        withdrawn = in_arm & units["withdrawn"].astype(bool)
+        analysed = in_arm & ~units["withdrawn"].astype(bool) & observed
+        rows.append(
+            {
+                "arm": arm.value,
+                "randomised": int(in_arm.sum()),
+                "withdrawn": int(withdrawn.sum()),
+                "missing_outcome": int((in_arm & ~withdrawn & ~observed).sum()),
+                "analysed": int(analysed.sum()),
+                "pct_analysed": 100 * analysed.sum() / max(int(in_arm.sum()), 1),
+            }
+        )
+    table = pd.DataFrame(rows)
+    total = table.drop(columns=["arm", "pct_analysed"]).sum()
+    total_row = {
+        "arm": "total",
+        **total.to_dict(),
+        "pct_analysed": 100 * total["analysed"] / max(total["randomised"], 1),
+    }
+    return pd.concat([table, pd.DataFrame([total_row])], ignore_index=True)
+
+
+def analysed_balance(data: AnalysisData, outcome: str) -> pd.DataFrame:
+    """Balance of school characteristics between arms in the analysed sample."""
+    units = data.units
+    sample = ~units["withdrawn"].astype(bool) & data.outcomes[outcome]["y"].notna()
+    present = [c for c in BALANCE_CHARACTERISTICS if c in units.columns]
+    return balance_table(units[sample], units.loc[sample, "arm"], present)

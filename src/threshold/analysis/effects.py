@@ -1,0 +1,83 @@
+"""Effect sizes and descriptive means as the evaluation reports them."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from threshold.analysis.ols import MSG_ALPHA
+from threshold.model.errors import InputError
+
+MSG_SD = "{what} is {value}: a standardised effect needs a positive standard deviation"
+MSG_GROUP_SIZE = "{what} is {value}: Hedges' g needs at least 2 units in each arm"
+
+
+class StandardisedEffect(NamedTuple):
+    """An effect in standard-deviation units with its confidence interval."""
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+
+
+class MeanCI(NamedTuple):
+    """A mean with its t-based confidence interval, the values used and the values missing."""
+
+    mean: float
+    ci_low: float
+    ci_high: float
+    n: int
+    n_missing: int
+
+
+def glass_delta(
+    coef: float, ci_low: float, ci_high: float, control_sd: float
+) -> StandardisedEffect:
+    """Glass's Δ: the coefficient and its CI divided by the control group's SD of the outcome."""
+    _check_sd("control_sd", control_sd)
+    return StandardisedEffect(coef / control_sd, ci_low / control_sd, ci_high / control_sd)
+
+
+def hedges_g(
+    coef: float,
+    ci_low: float,
+    ci_high: float,
+    sd_t: float,
+    sd_c: float,
+    n_t: int,
+    n_c: int,
+) -> StandardisedEffect:
+    """Hedges' g: divided by the pooled SD and times J = 1 - 3/(4(n_t + n_c) - 9) (EEF)."""
+    for what, n in (("n_t", n_t), ("n_c", n_c)):
+        if n < 2:
+            raise InputError(MSG_GROUP_SIZE.format(what=what, value=n))
+    for what, sd in (("sd_t", sd_t), ("sd_c", sd_c)):
+        if not sd >= 0:
+            raise InputError(MSG_SD.format(what=what, value=sd))
+    pooled = math.sqrt(((n_t - 1) * sd_t**2 + (n_c - 1) * sd_c**2) / (n_t + n_c - 2))
+    _check_sd("the pooled SD", pooled)
+    scale = (1 - 3 / (4 * (n_t + n_c) - 9)) / pooled
+    return StandardisedEffect(coef * scale, ci_low * scale, ci_high * scale)
+
+
+def mean_ci(values: Any, alpha: float = 0.05) -> MeanCI:
+    """Mean of the non-missing values with a t interval; NaN where fewer than 2 (or 1) values."""
+    if not 0 < alpha < 1:
+        raise InputError(MSG_ALPHA.format(alpha=alpha))
+    array = pd.Series(values, dtype=float).to_numpy()
+    present = array[~np.isnan(array)]
+    n = len(present)
+    mean = float(present.mean()) if n else math.nan
+    if n < 2:
+        return MeanCI(mean, math.nan, math.nan, n, len(array) - n)
+    half = stats.t.ppf(1 - alpha / 2, n - 1) * present.std(ddof=1) / math.sqrt(n)
+    return MeanCI(mean, mean - half, mean + half, n, len(array) - n)
+
+
+def _check_sd(what: str, sd: float) -> None:
+    if not sd > 0:
+        raise InputError(MSG_SD.format(what=what, value=sd))

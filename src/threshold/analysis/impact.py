@@ -1,0 +1,158 @@
+"""Intention-to-treat impact estimates as in the evaluation: OLS of the outcome on assignment,
+the baseline outcome (zero-imputed where missing, with a missing-baseline dummy) and strata
+(block) dummies, with robust standard errors — HC1 (Stata's `robust`) by default."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.multitest import multipletests
+
+from threshold.analysis.data import AnalysisData
+from threshold.analysis.effects import glass_delta, hedges_g, mean_ci
+from threshold.analysis.ols import SE, fit_ols
+from threshold.analysis.results import ArmSummary, Estimate
+from threshold.model import Arm
+from threshold.model.errors import InputError
+
+MSG_UNKNOWN_OUTCOME = "no outcome {name!r} in the analysis data (outcomes: {known})"
+MSG_EMPTY_ARM = "outcome {name!r}: no {arm} school has a value, so there is nothing to compare"
+MSG_MULTIPLICITY = "multiplicity method {method!r} must be one of: hochberg, holm, bonferroni, none"
+
+_MULTIPLETESTS = {"hochberg": "simes-hochberg", "holm": "holm", "bonferroni": "bonferroni"}
+
+
+def estimate_itt(
+    data: AnalysisData,
+    outcome: str,
+    *,
+    analysis: str = "primary",
+    description: str = "",
+    se: SE = "hc1",
+    alpha: float = 0.05,
+    covariates: Sequence[str] = (),
+    include: pd.Series | None = None,
+    per_pupil: bool = True,
+) -> Estimate:
+    """The ITT estimate for one outcome over non-withdrawn schools with a value (and `include`).
+    The % point change (coefficient × 100) is reported for per-pupil rates only."""
+    if outcome not in data.outcomes:
+        raise InputError(MSG_UNKNOWN_OUTCOME.format(name=outcome, known=", ".join(data.outcomes)))
+    units, frame = data.units, data.outcomes[outcome]
+    eligible = ~units["withdrawn"].astype(bool)
+    if include is not None:
+        eligible &= include.reindex(units.index).fillna(False).astype(bool)
+    sample = eligible & frame["y"].notna()
+    treated = units["treated"] == 1
+    for arm, mask in ((Arm.TREATMENT, treated), (Arm.CONTROL, ~treated)):
+        if not (sample & mask).any():
+            raise InputError(MSG_EMPTY_ARM.format(name=outcome, arm=arm.value))
+    y = frame.loc[sample, "y"].astype(float)
+    design = _design(units.loc[sample], frame.loc[sample, "baseline"], covariates)
+    clusters = units.loc[sample, "block"] if se == "cluster" else None
+    fit = fit_ols(y, design, se=se, clusters=clusters, alpha=alpha)
+    effect = fit.estimate("treated")
+    y_t, y_c = y[treated[sample]], y[~treated[sample]]
+    control_sd = float(y_c.std(ddof=1))
+    delta = glass_delta(effect.coef, effect.ci_low, effect.ci_high, control_sd)
+    g = hedges_g(
+        effect.coef,
+        effect.ci_low,
+        effect.ci_high,
+        float(y_t.std(ddof=1)),
+        control_sd,
+        len(y_t),
+        len(y_c),
+    )
+    randomised = units.index
+    return Estimate(
+        outcome=outcome,
+        analysis=analysis,
+        description=description,
+        coef=effect.coef,
+        se=effect.se,
+        ci_low=effect.ci_low,
+        ci_high=effect.ci_high,
+        p_value=effect.p_value,
+        glass_delta=delta[0],
+        glass_ci_low=delta[1],
+        glass_ci_high=delta[2],
+        hedges_g=g[0],
+        hedges_ci_low=g[1],
+        hedges_ci_high=g[2],
+        pct_point=100 * effect.coef if per_pupil else None,
+        pct_point_ci_low=100 * effect.ci_low if per_pupil else None,
+        pct_point_ci_high=100 * effect.ci_high if per_pupil else None,
+        n_treatment=len(y_t),
+        n_control=len(y_c),
+        treatment=_arm(frame["y"], randomised[treated.to_numpy()], sample, alpha),
+        control=_arm(frame["y"], randomised[~treated.to_numpy()], sample, alpha),
+        dropped=fit.dropped,
+        specification={
+            "model": "OLS",
+            "outcome": outcome,
+            "regressors": list(design.columns),
+            "dropped_as_collinear": list(fit.dropped),
+            "standard_errors": se,
+            "covariates": list(covariates),
+            "sample": "randomised schools not withdrawn, with the outcome observed",
+            "n": int(sample.sum()),
+            "df_resid": fit.df_resid,
+            "r2": fit.r2,
+            "control_sd": control_sd,
+        },
+    )
+
+
+def adjust_p_values(estimates: Sequence[Estimate], method: str) -> list[Estimate]:
+    """Adjust the secondary outcomes' p-values for multiplicity (Hochberg step-up by default);
+    the primary keeps its own p-value."""
+    if method not in (*_MULTIPLETESTS, "none"):
+        raise InputError(MSG_MULTIPLICITY.format(method=method))
+    secondary = [i for i, e in enumerate(estimates) if e.analysis == "secondary"]
+    adjusted = list(estimates)
+    if method == "none" or not secondary:
+        return adjusted
+    p = np.array([estimates[i].p_value for i in secondary])
+    corrected = multipletests(p, method=_MULTIPLETESTS[method])[1]
+    for i, value in zip(secondary, corrected, strict=True):
+        adjusted[i] = replace(estimates[i], p_adjusted=float(value))
+    return adjusted
+
+
+def _design(units: pd.DataFrame, baseline: pd.Series, covariates: Sequence[str]) -> pd.DataFrame:
+    columns = {"treated": units["treated"].astype(float)}
+    if baseline.notna().any():
+        columns["baseline"] = baseline.fillna(0.0).astype(float)
+        columns["baseline_missing"] = baseline.isna().astype(float)
+    design = pd.DataFrame(columns, index=units.index)
+    for name in covariates:
+        values = units[name]
+        numeric = pd.to_numeric(values, errors="coerce")
+        if numeric.notna().sum() == values.notna().sum():
+            design[name] = numeric.fillna(0.0)
+            if numeric.isna().any():
+                design[f"{name}_missing"] = numeric.isna().astype(float)
+        else:
+            dummies = pd.get_dummies(
+                values.astype("string").fillna("(missing)"), prefix=name, dtype=float
+            )
+            design = design.join(dummies.iloc[:, 1:])
+    blocks = pd.get_dummies(units["block"].astype(str), prefix="block", dtype=float)
+    return design.join(blocks.iloc[:, 1:])
+
+
+def _arm(values: pd.Series, members: pd.Index, sample: pd.Series, alpha: float) -> ArmSummary:
+    observed = values.loc[members][sample.loc[members]].astype(float)
+    mean, low, high, n, _ = mean_ci(observed.to_numpy(), alpha)
+    return ArmSummary(
+        mean=mean,
+        ci_low=low,
+        ci_high=high,
+        n=n,
+        n_missing=len(members) - n,
+        sd=float(observed.std(ddof=1)),
+    )
