@@ -1,0 +1,107 @@
+"""`threshold demo` runs the whole path; `threshold analyse` enforces the protocol lock."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+THRESHOLD = Path(sys.executable).parent / "threshold"
+REQUIRED = (
+    "outcome",
+    "analysis",
+    "coef",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "glass_delta",
+    "glass_ci_low",
+    "glass_ci_high",
+    "n_treatment",
+    "n_control",
+    "specification",
+)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    out = tmp_path_factory.mktemp("demo")
+    result = subprocess.run(
+        [THRESHOLD, "demo", "--out", str(out), "--seed", "5"], capture_output=True, text=True
+    )
+    return out, result
+
+
+def test_demo_walks_the_whole_path_and_says_where_the_report_is(demo):
+    out, result = demo
+    assert result.returncode == 0, result.stderr
+    assert f"The report is {out / 'report' / 'report.html'}" in result.stdout
+    for name in ("report.html", "report.md", "results.json"):
+        assert (out / "report" / name).stat().st_size > 1000
+    assert (out / "world" / "messy" / "truth.csv").exists()
+    html = (out / "report" / "report.html").read_text()
+    assert "Confirmatory analysis of the locked protocol" in html
+    assert "Glass" in html
+
+
+def test_results_json_carries_every_estimate_with_its_specification(demo):
+    out, _ = demo
+    results = json.loads((out / "report" / "results.json").read_text())
+    assert results["confirmatory"] is True
+    primary = [e for e in results["estimates"] if e["analysis"] == "primary"]
+    assert len(primary) == 1
+    assert primary[0]["outcome"] == "nfa_contacts"
+    for estimate in results["estimates"]:
+        for key in REQUIRED:
+            assert key in estimate, key
+        assert estimate["ci_low"] < estimate["coef"] < estimate["ci_high"]
+    assert primary[0]["specification"]["standard_errors"] == "hc1"
+    assert {e["outcome"] for e in results["estimates"]} >= {
+        "contacts",
+        "referral_nfa",
+        "anxiety_contentment",
+    }
+    assert results["attrition"][-1]["randomised"] == 308
+
+
+def test_analyse_refuses_an_unlocked_protocol_unless_exploratory(demo, tmp_path):
+    out, _ = demo
+    protocol = tmp_path / "protocol.toml"
+    subprocess.run([THRESHOLD, "protocol", "template", "--out", str(protocol)], check=True)
+    refused = subprocess.run(
+        [
+            THRESHOLD,
+            "analyse",
+            str(protocol),
+            "--data",
+            str(out / "world"),
+            "--out",
+            str(tmp_path / "a"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode == 2
+    assert "has not been locked" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    exploratory = subprocess.run(
+        [
+            THRESHOLD,
+            "analyse",
+            str(protocol),
+            "--data",
+            str(out / "world"),
+            "--out",
+            str(tmp_path / "a"),
+            "--exploratory",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert exploratory.returncode == 0, exploratory.stderr
+    assert "EXPLORATORY ANALYSIS" in (tmp_path / "a" / "report.md").read_text()
+    assert json.loads((tmp_path / "a" / "results.json").read_text())["confirmatory"] is False
