@@ -154,3 +154,28 @@ def test_cli_diagnose_json():
     assert output["replicates"] == 500
     assert output["units"] == 308
     assert 0.02 < output["type_i_error"] < 0.09
+
+
+def test_cli_diagnoses_a_synthetic_worlds_primary_outcome():
+    result = subprocess.run(
+        [
+            THRESHOLD,
+            "design",
+            "diagnose",
+            "--effect",
+            "0.25",
+            "--world-seed",
+            "3",
+            "--replicates",
+            "1000",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    output = json.loads(result.stdout)
+    assert 250 < output["units"] < 308  # the withdrawn LA's schools are not analysed
+    assert output["spec"]["median_split"] == "pct_fsm"
+    assert output["power"] > 0.5
+    assert 0.9 < output["coverage"] < 0.98

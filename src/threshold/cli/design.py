@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import tomllib
 from pathlib import Path
 from typing import Annotated
 
@@ -13,9 +14,21 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from threshold.trial import Design, PowerResult, RandomisationSpec, mdes, power, required_units
+from threshold.analysis.data import assemble
+from threshold.synth import WorldConfig, synthesise
+from threshold.trial import (
+    EVALUATION_DESIGN,
+    Design,
+    PowerResult,
+    RandomisationSpec,
+    mdes,
+    power,
+    randomise_as_evaluated,
+    required_units,
+)
 from threshold.trial.allocation import read_units
 from threshold.trial.diagnosis import diagnose
+from threshold.trial.protocol import parse_protocol, template
 
 app = typer.Typer(
     help="Power: minimum detectable effect, power and required units.", no_args_is_help=True
@@ -200,11 +213,25 @@ def diagnose_command(
     replicates: Annotated[int, typer.Option(help="Trials to simulate.")] = 2000,
     alpha: Alpha = 0.05,
     seed: Annotated[int, typer.Option(help="Seed of the simulation.")] = 1,
+    world_seed: Annotated[
+        int | None,
+        typer.Option(
+            help="Use a synthetic world's schools and primary outcome (NFA contacts per pupil)."
+        ),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Simulate the trial many times: power, type I error, bias, RMSE and CI coverage of the
     planned estimator (OLS with baseline and block dummies, HC1 standard errors)."""
-    if table is not None:
+    if world_seed is not None:
+        world = synthesise(WorldConfig(seed=world_seed), randomise_as_evaluated)
+        protocol = parse_protocol(tomllib.loads(template()))
+        data = assemble(world.tables, protocol)
+        primary = data.outcomes[protocol.primary.name]
+        frame = data.units.assign(outcome=primary["y"], baseline=primary["baseline"])
+        frame = frame[~frame["withdrawn"] & frame["outcome"].notna()]
+        spec, outcome, baseline = EVALUATION_DESIGN, "outcome", "baseline"
+    elif table is not None:
         frame = read_units(table)
         spec = RandomisationSpec(
             unit=id_column,
