@@ -44,7 +44,7 @@ def test_primary_estimate_equals_an_independent_statsmodels_fit(data):
     assert estimate.coef == pytest.approx(reference.params["treated"], rel=1e-9)
     assert estimate.se == pytest.approx(reference.bse["treated"], rel=1e-9)
     assert estimate.p_value == pytest.approx(reference.pvalues["treated"], rel=1e-6, abs=1e-12)
-    assert estimate.dropped  # and the dummy was dropped and reported, not silently pseudo-inverted
+    assert estimate.dropped == ("baseline_missing",)  # dropped and reported, as Stata does
     control = outcome.loc[sample & (units["treated"] == 0), "y"]
     assert estimate.glass_delta == pytest.approx(estimate.coef / control.std(ddof=1))
     assert estimate.glass_ci_low == pytest.approx(estimate.ci_low / control.std(ddof=1))

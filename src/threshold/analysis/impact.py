@@ -124,11 +124,15 @@ def adjust_p_values(estimates: Sequence[Estimate], method: str) -> list[Estimate
 
 
 def _design(units: pd.DataFrame, baseline: pd.Series, covariates: Sequence[str]) -> pd.DataFrame:
-    columns = {"treated": units["treated"].astype(float)}
+    """Treatment, baseline, strata dummies, then the missing-baseline dummy (when any baseline is
+    missing) and covariates — so a dummy the strata already span is the one dropped."""
+    design = pd.DataFrame({"treated": units["treated"].astype(float)}, index=units.index)
     if baseline.notna().any():
-        columns["baseline"] = baseline.fillna(0.0).astype(float)
-        columns["baseline_missing"] = baseline.isna().astype(float)
-    design = pd.DataFrame(columns, index=units.index)
+        design["baseline"] = baseline.fillna(0.0).astype(float)
+    blocks = pd.get_dummies(units["block"].astype(str), prefix="block", dtype=float)
+    design = design.join(blocks.iloc[:, 1:])
+    if baseline.notna().any() and baseline.isna().any():
+        design["baseline_missing"] = baseline.isna().astype(float)
     for name in covariates:
         values = units[name]
         numeric = pd.to_numeric(values, errors="coerce")
@@ -141,8 +145,7 @@ def _design(units: pd.DataFrame, baseline: pd.Series, covariates: Sequence[str])
                 values.astype("string").fillna("(missing)"), prefix=name, dtype=float
             )
             design = design.join(dummies.iloc[:, 1:])
-    blocks = pd.get_dummies(units["block"].astype(str), prefix="block", dtype=float)
-    return design.join(blocks.iloc[:, 1:])
+    return design
 
 
 def _arm(values: pd.Series, members: pd.Index, sample: pd.Series, alpha: float) -> ArmSummary:

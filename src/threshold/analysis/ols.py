@@ -207,7 +207,7 @@ def fit_ols(
             omega = omega * nobs / (nobs - k)
         else:
             # Stata's leverage leaves the (normalised) weight out of h: x_i'(X'WX)^-1 x_i.
-            leverage = np.einsum("ij,jk,ik->i", x, bread, x)
+            leverage = np.sum((x @ bread) * x, axis=1)
             if (1 - leverage < LEVERAGE_TOL).any():
                 row = X.index[int(np.argmax(leverage))]
                 raise InputError(MSG_LEVERAGE_ONE.format(row=row, se=se))
@@ -291,17 +291,19 @@ def _check_weights(w: np.ndarray, kind: str, index: pd.Index) -> None:
 
 def _independent(a: np.ndarray) -> np.ndarray:
     """Mask of the columns that are not combinations of the kept columns before them."""
-    basis = np.empty((a.shape[0], 0))
+    basis = np.empty_like(a)
     keep = np.zeros(a.shape[1], dtype=bool)
+    kept = 0
     for j in range(a.shape[1]):
         length = np.linalg.norm(a[:, j])
         if length == 0:
             continue
         rest = a[:, j] / length
         for _ in range(2):  # Gram-Schmidt twice is enough for orthogonality to working precision
-            rest = rest - basis @ (basis.T @ rest)
+            rest = rest - basis[:, :kept] @ (basis[:, :kept].T @ rest)
         size = np.linalg.norm(rest)
         if size > COLLINEAR_TOL:
-            basis = np.column_stack([basis, rest / size])
+            basis[:, kept] = rest / size
             keep[j] = True
+            kept += 1
     return keep

@@ -1,0 +1,74 @@
+"""Effect sizes and means against values worked out by hand."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+
+from threshold.analysis import glass_delta, hedges_g, mean_ci
+from threshold.analysis.effects import MSG_GROUP_SIZE, MSG_SD
+from threshold.analysis.ols import MSG_ALPHA
+from threshold.model.errors import InputError
+
+T_975_3 = 3.18244630528  # t tables: 97.5th percentile with 3 df
+T_95_3 = 2.35336343480  # 95th percentile with 3 df
+
+
+def test_glass_delta_divides_the_coefficient_and_its_ci_by_the_control_sd():
+    # The evaluation's primary outcome: −0.04 (−0.18 to 0.10).
+    assert glass_delta(-0.0004, -0.0018, 0.0010, 0.01) == pytest.approx((-0.04, -0.18, 0.10))
+
+
+def test_hedges_g_uses_the_pooled_sd_and_the_small_sample_correction():
+    # Pooled SD² = (9·16 + 9·4)/18 = 10; J = 1 − 3/(4·20 − 9) = 68/71.
+    scale = 68 / 71 / math.sqrt(10)
+    assert hedges_g(2.0, 1.0, 3.0, 4.0, 2.0, 10, 10) == pytest.approx(
+        (2 * scale, 1 * scale, 3 * scale), rel=1e-12
+    )
+    # Unequal arms: pooled SD² = (4·9 + 6·1)/10 = 4.2; J = 1 − 3/(4·12 − 9) = 12/13.
+    g = hedges_g(1.3, -0.65, 2.6, 3.0, 1.0, 5, 7)
+    assert g.estimate == pytest.approx(1.2 / math.sqrt(4.2), rel=1e-12)
+    assert (g.ci_low, g.ci_high) == pytest.approx(
+        (-0.6 / math.sqrt(4.2), 2.4 / math.sqrt(4.2)), rel=1e-12
+    )
+
+
+def test_mean_ci_counts_missing_values_and_uses_the_t_distribution():
+    result = mean_ci([1.0, 2.0, None, 3.0, 4.0, float("nan")])
+    half = T_975_3 * math.sqrt(5 / 3) / 2  # SD² = 5/3 over n = 4
+    assert result == pytest.approx((2.5, 2.5 - half, 2.5 + half, 4, 2), rel=1e-10)
+    narrower = mean_ci([1, 2, 3, 4], alpha=0.1)
+    assert (narrower.ci_low, narrower.ci_high) == pytest.approx(
+        (2.5 - T_95_3 * math.sqrt(5 / 3) / 2, 2.5 + T_95_3 * math.sqrt(5 / 3) / 2), rel=1e-10
+    )
+
+
+def test_mean_ci_without_enough_values_has_no_interval():
+    one = mean_ci([7.0, None])
+    assert (one.mean, one.n, one.n_missing) == (7.0, 1, 1)
+    assert math.isnan(one.ci_low)
+    assert math.isnan(one.ci_high)
+    empty = mean_ci([None, None])
+    assert (empty.n, empty.n_missing) == (0, 2)
+    assert math.isnan(empty.mean)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: glass_delta(1, 0, 2, 0.0), MSG_SD.format(what="control_sd", value=0.0)),
+        (lambda: glass_delta(1, 0, 2, float("nan")), MSG_SD.format(what="control_sd", value="nan")),
+        (lambda: hedges_g(1, 0, 2, -1.0, 1.0, 5, 5), MSG_SD.format(what="sd_t", value=-1.0)),
+        (
+            lambda: hedges_g(1, 0, 2, 0.0, 0.0, 5, 5),
+            MSG_SD.format(what="the pooled SD", value=0.0),
+        ),
+        (lambda: hedges_g(1, 0, 2, 1.0, 1.0, 5, 1), MSG_GROUP_SIZE.format(what="n_c", value=1)),
+        (lambda: mean_ci([1, 2, 3], alpha=0), MSG_ALPHA.format(alpha=0)),
+    ],
+)
+def test_bad_input_is_refused_with_its_message(call, message):
+    with pytest.raises(InputError, match=f"^{re.escape(message)}$"):
+        call()
