@@ -10,17 +10,9 @@ from threshold.analysis.data import AnalysisData, assemble
 from threshold.analysis.impact import adjust_p_values, estimate_itt
 from threshold.analysis.results import Results
 from threshold.model import Arm
-from threshold.trial.balance import balance_table
+from threshold.trial.balance import SCHOOL_CHARACTERISTICS, balance_table
 from threshold.trial.protocol import LockStatus, Protocol
 
-BALANCE_CHARACTERISTICS = (
-    "pupils_on_roll",
-    "pct_fsm",
-    "pct_eal",
-    "pct_sen_support",
-    "urban_rural",
-    "ofsted_rating",
-)
 EXPLORATORY_NOTE = (
     "Exploratory analysis: the protocol was {state} when this analysis ran, so these results "
     "are not the pre-registered confirmatory analysis."
@@ -108,5 +100,5 @@ def analysed_balance(data: AnalysisData, outcome: str) -> pd.DataFrame:
     """Balance of school characteristics between arms in the analysed sample."""
     units = data.units
     sample = ~units["withdrawn"].astype(bool) & data.outcomes[outcome]["y"].notna()
-    present = [c for c in BALANCE_CHARACTERISTICS if c in units.columns]
+    present = [c for c in SCHOOL_CHARACTERISTICS if c in units.columns]
     return balance_table(units[sample], units.loc[sample, "arm"], present)

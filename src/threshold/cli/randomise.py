@@ -14,19 +14,11 @@ from rich.table import Table
 from threshold.model.errors import InputError
 from threshold.trial import RandomisationSpec
 from threshold.trial.allocation import randomise_file, read_units, verify_allocation
-from threshold.trial.balance import balance_table
+from threshold.trial.balance import SCHOOL_CHARACTERISTICS, balance_table
 from threshold.trial.ledger import LEDGER_NAME
 
 MSG_USAGE = "give a units CSV to randomise, or `verify ALLOCATION.csv`"
 MSG_BAD_RATIO = "--ratio {ratio!r} must look like 1:1 or 2:1 (treatment:control)"
-DEFAULT_BALANCE = (
-    "pupils_on_roll",
-    "pct_fsm",
-    "pct_eal",
-    "pct_sen_support",
-    "urban_rural",
-    "ofsted_rating",
-)
 
 
 def randomise_command(
@@ -112,7 +104,7 @@ def randomise_command(
             f"[yellow]Recorded as a re-randomisation:[/] {done.entry['reason']}", soft_wrap=True
         )
     units = read_units(units_path)
-    wanted = list(balance) if balance else [c for c in DEFAULT_BALANCE if c in units.columns]
+    wanted = list(balance) if balance else [c for c in SCHOOL_CHARACTERISTICS if c in units.columns]
     if wanted:
         arms = units[id_column].map(done.allocation.set_index(id_column)["arm"])
         table = balance_table(units, arms, wanted)

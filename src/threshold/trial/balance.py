@@ -7,6 +7,16 @@ import pandas as pd
 
 from threshold.model import Arm
 
+SCHOOL_CHARACTERISTICS = (
+    "pupils_on_roll",
+    "pct_fsm",
+    "pct_eal",
+    "pct_sen_support",
+    "urban_rural",
+    "ofsted_rating",
+)
+"""The contract's school characteristics a balance table shows by default."""
+
 BALANCE_COLUMNS = (
     "characteristic",
     "level",
