@@ -51,7 +51,7 @@ def estimate_itt(
         if not (sample & mask).any():
             raise InputError(MSG_EMPTY_ARM.format(name=outcome, arm=arm.value))
     y = frame.loc[sample, "y"].astype(float)
-    design = _design(units.loc[sample], frame.loc[sample, "baseline"], covariates)
+    design = itt_design(units.loc[sample], frame.loc[sample, "baseline"], covariates)
     clusters = units.loc[sample, "block"] if se == "cluster" else None
     fit = fit_ols(y, design, se=se, clusters=clusters, alpha=alpha)
     effect = fit.estimate("treated")
@@ -123,7 +123,7 @@ def adjust_p_values(estimates: Sequence[Estimate], method: str) -> list[Estimate
     return adjusted
 
 
-def _design(units: pd.DataFrame, baseline: pd.Series, covariates: Sequence[str]) -> pd.DataFrame:
+def itt_design(units: pd.DataFrame, baseline: pd.Series, covariates: Sequence[str]) -> pd.DataFrame:
     """Treatment, baseline, strata dummies, then the missing-baseline dummy (when any baseline is
     missing) and covariates — so a dummy the strata already span is the one dropped."""
     design = pd.DataFrame({"treated": units["treated"].astype(float)}, index=units.index)

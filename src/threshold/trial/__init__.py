@@ -1,5 +1,6 @@
 """Trial design and randomisation."""
 
+from threshold.trial.diagnosis import Diagnosis, diagnose, fit_many
 from threshold.trial.power import Design, PowerResult, mdes, power, required_units
 from threshold.trial.randomisation import (
     ALLOCATION_COLUMNS,
@@ -15,9 +16,12 @@ __all__ = [
     "ALLOCATION_COLUMNS",
     "EVALUATION_DESIGN",
     "Design",
+    "Diagnosis",
     "PowerResult",
     "RandomisationSpec",
+    "diagnose",
     "draw_assignments",
+    "fit_many",
     "mdes",
     "median_split",
     "power",
