@@ -105,3 +105,13 @@ def test_analyse_refuses_an_unlocked_protocol_unless_exploratory(demo, tmp_path)
     assert exploratory.returncode == 0, exploratory.stderr
     assert "EXPLORATORY ANALYSIS" in (tmp_path / "a" / "report.md").read_text()
     assert json.loads((tmp_path / "a" / "results.json").read_text())["confirmatory"] is False
+
+
+def test_results_carry_the_randomisation_inference_p_value(demo):
+    out, _ = demo
+    results = json.loads((out / "report" / "results.json").read_text())
+    inference = results["randomisation_inference"]
+    assert inference["draws"] == 10_000
+    assert inference["outcome"] == "nfa_contacts"
+    assert 0 < inference["p_value"] <= 1
+    assert "Randomisation inference" in (out / "report" / "report.md").read_text()

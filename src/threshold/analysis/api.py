@@ -8,6 +8,7 @@ import pandas as pd
 
 from threshold.analysis.data import AnalysisData, assemble
 from threshold.analysis.impact import adjust_p_values, estimate_itt
+from threshold.analysis.inference import randomisation_test
 from threshold.analysis.results import Results
 from threshold.model import Arm
 from threshold.trial.balance import SCHOOL_CHARACTERISTICS, balance_table
@@ -20,9 +21,15 @@ EXPLORATORY_NOTE = (
 
 
 def analyse_protocol(
-    tables: Mapping[str, pd.DataFrame], protocol: Protocol, lock: LockStatus, *, software: str
+    tables: Mapping[str, pd.DataFrame],
+    protocol: Protocol,
+    lock: LockStatus,
+    *,
+    software: str,
+    draws: int = 10_000,
 ) -> Results:
-    """The primary and secondary ITT estimates, multiplicity adjustment, attrition and balance."""
+    """The primary and secondary ITT estimates, multiplicity adjustment, attrition, balance, and
+    the primary outcome's randomisation-inference p-value from `draws` re-randomisations."""
     data = assemble(tables, protocol)
     estimates = [
         estimate_itt(
@@ -64,6 +71,9 @@ def analyse_protocol(
         balance=analysed_balance(data, primary),
         software=software,
         notes=tuple(notes),
+        randomisation_inference=randomisation_test(
+            data, primary, protocol.randomisation, draws=draws
+        ).to_dict(),
     )
 
 

@@ -71,6 +71,8 @@ class Results:
     balance: pd.DataFrame
     software: str
     notes: tuple[str, ...] = field(default=())
+    randomisation_inference: dict[str, object] | None = None
+    """The primary outcome's randomisation-inference p-value (the trial's own procedure)."""
 
     @property
     def primary(self) -> Estimate:
@@ -99,6 +101,7 @@ class Results:
             "standard_errors": self.standard_errors,
             "software": self.software,
             "notes": list(self.notes),
+            "randomisation_inference": self.randomisation_inference,
             "estimates": [estimate.to_dict() for estimate in self.estimates],
             "attrition": _records(self.attrition),
             "balance": _records(self.balance),

@@ -145,8 +145,16 @@ def headline(results: Results) -> str:
     significant = e.p_value < results.alpha
     verdict = "a statistically significant" if significant else "no statistically significant"
     ci = interval(e.glass_ci_low, e.glass_ci_high, 2)
-    return (
+    sentence = (
         f"The primary analysis ({e.outcome}) found {verdict} effect at the {results.alpha:.0%} "
         f"level: Glass's Δ {number(e.glass_delta, 2)} (95% CI {ci}), p = {number(e.p_value, 2)}, "
         f"with {e.n_treatment} treatment and {e.n_control} control schools."
     )
+    inference = results.randomisation_inference
+    if inference:
+        p_value = number(float(inference["p_value"]), 2)  # type: ignore[arg-type]
+        sentence += (
+            f" Randomisation inference ({inference['draws']:,} re-randomisations by the trial's "
+            f"own procedure): p = {p_value}."
+        )
+    return sentence
