@@ -16,8 +16,7 @@ import pandas as pd
 import statsmodels.api as sm
 
 from threshold.synth import WorldConfig, synthesise
-from threshold.trial import EVALUATION_DESIGN, draw_assignments, randomise_as_evaluated
-from threshold.trial.diagnosis import diagnose
+from threshold.trial import EVALUATION_DESIGN, diagnose, draw_assignments, randomise_as_evaluated
 
 
 def main() -> None:

@@ -16,12 +16,15 @@ import warnings
 import numpy as np
 import statsmodels.api as sm
 
-from threshold.analysis.data import assemble
-from threshold.analysis.impact import itt_design
-from threshold.analysis.inference import randomisation_test
+from threshold.analysis import assemble, itt_design, randomisation_test
 from threshold.synth import WorldConfig, synthesise
-from threshold.trial import EVALUATION_DESIGN, draw_assignments, randomise_as_evaluated
-from threshold.trial.protocol import parse_protocol, template
+from threshold.trial import (
+    EVALUATION_DESIGN,
+    draw_assignments,
+    parse_protocol,
+    randomise_as_evaluated,
+    template,
+)
 
 
 def main() -> None:

@@ -1,17 +1,36 @@
-"""Impact estimates: least squares as Stata fits them, and the evaluation's effect sizes."""
+"""Impact estimates: least squares as Stata fits them, the evaluation's effect sizes, the ITT
+analysis of a protocol, and randomisation inference."""
 
+from threshold.analysis.api import analyse_protocol, analysed_balance, attrition_table
+from threshold.analysis.data import AnalysisData, assemble
 from threshold.analysis.effects import MeanCI, StandardisedEffect, glass_delta, hedges_g, mean_ci
-from threshold.analysis.ols import SE, Estimate, OLSResult, WeightKind, fit_ols
+from threshold.analysis.impact import adjust_p_values, estimate_itt, itt_design
+from threshold.analysis.inference import RandomisationTest, randomisation_test
+from threshold.analysis.ols import SE, Coefficient, OLSResult, WeightKind, fit_ols
+from threshold.analysis.results import ArmSummary, Estimate, Results
 
 __all__ = [
     "SE",
+    "AnalysisData",
+    "ArmSummary",
+    "Coefficient",
     "Estimate",
     "MeanCI",
     "OLSResult",
+    "RandomisationTest",
+    "Results",
     "StandardisedEffect",
     "WeightKind",
+    "adjust_p_values",
+    "analyse_protocol",
+    "analysed_balance",
+    "assemble",
+    "attrition_table",
+    "estimate_itt",
     "fit_ols",
     "glass_delta",
     "hedges_g",
+    "itt_design",
     "mean_ci",
+    "randomisation_test",
 ]

@@ -11,8 +11,7 @@ from threshold.analysis.impact import adjust_p_values, estimate_itt
 from threshold.analysis.inference import randomisation_test
 from threshold.analysis.results import Results
 from threshold.model import Arm
-from threshold.trial.balance import SCHOOL_CHARACTERISTICS, balance_table
-from threshold.trial.protocol import LockStatus, Protocol
+from threshold.trial import SCHOOL_CHARACTERISTICS, LockStatus, Protocol, balance_table
 
 EXPLORATORY_NOTE = (
     "Exploratory analysis: the protocol was {state} when this analysis ran, so these results "

@@ -10,10 +10,9 @@ import numpy as np
 import pandas as pd
 
 from threshold.measures import FRONT_DOOR_MEASURES, MeasureSpec, build_measures
-from threshold.model import Arm, SessionStatus, SurveyWave
-from threshold.model.errors import InputError
+from threshold.model import Arm, InputError, SessionStatus, SurveyWave
 from threshold.surveys import school_means
-from threshold.trial.protocol import Outcome, Protocol
+from threshold.trial import Outcome, Protocol
 
 MSG_MISSING_TABLE = "the analysis needs the contract table {table}.csv"
 MSG_NO_BASELINE_WINDOW = "outcome {name}: a front-door outcome needs a baseline window"

@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from threshold.analysis.ols import MSG_ALPHA
-from threshold.model.errors import InputError
+from threshold.model import InputError
 
 MSG_SD = "{what} is {value}: a standardised effect needs a positive standard deviation"
 MSG_GROUP_SIZE = "{what} is {value}: Hedges' g needs at least 2 units in each arm"

@@ -15,8 +15,7 @@ from threshold.analysis.data import AnalysisData
 from threshold.analysis.effects import glass_delta, hedges_g, mean_ci
 from threshold.analysis.ols import SE, fit_ols
 from threshold.analysis.results import ArmSummary, Estimate
-from threshold.model import Arm
-from threshold.model.errors import InputError
+from threshold.model import Arm, InputError
 
 MSG_UNKNOWN_OUTCOME = "no outcome {name!r} in the analysis data (outcomes: {known})"
 MSG_EMPTY_ARM = "outcome {name!r}: no {arm} school has a value, so there is nothing to compare"

@@ -13,7 +13,7 @@ import numpy as np
 
 from threshold.analysis.data import AnalysisData
 from threshold.analysis.impact import itt_design
-from threshold.model.errors import InputError
+from threshold.model import InputError
 from threshold.trial import RandomisationSpec, draw_assignments, fit_many
 
 MSG_DRAWS = "draws={draws} must be at least 100"

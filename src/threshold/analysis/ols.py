@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
-from threshold.model.errors import InputError
+from threshold.model import InputError
 
 SE = Literal["hc1", "hc2", "hc3", "classical", "cluster"]
 WeightKind = Literal["analytic", "frequency"]
@@ -48,7 +48,7 @@ MSG_UNKNOWN_TERM = "{term!r} is not a regressor of this model: its terms are {te
 MSG_DROPPED_TERM = "{term!r} was dropped as collinear with the regressors before it: no estimate"
 
 
-class Estimate(NamedTuple):
+class Coefficient(NamedTuple):
     """One coefficient with its standard error, two-sided p-value and confidence interval."""
 
     coef: float
@@ -92,14 +92,14 @@ class OLSResult:
             }
         )
 
-    def estimate(self, term: str) -> Estimate:
+    def estimate(self, term: str) -> Coefficient:
         """The estimate for one term."""
         if term in self.dropped:
             raise InputError(MSG_DROPPED_TERM.format(term=term))
         if term not in self.terms:
             raise InputError(MSG_UNKNOWN_TERM.format(term=term, terms=list(self.terms)))
         row = self.tidy().iloc[self.terms.index(term)]
-        return Estimate(*(float(row[c]) for c in ("coef", "se", "p_value", "ci_low", "ci_high")))
+        return Coefficient(*(float(row[c]) for c in ("coef", "se", "p_value", "ci_low", "ci_high")))
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly copy (NaN becomes None)."""

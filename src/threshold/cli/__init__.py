@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from threshold.cli import analyse, contract, design, protocol, randomise, synth, validate
-from threshold.model.errors import InputError
+from threshold.model import InputError
 
 app = typer.Typer(
     name="threshold",

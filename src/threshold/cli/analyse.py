@@ -11,12 +11,10 @@ import pandas as pd
 import typer
 from rich.console import Console
 
-from threshold.analysis.api import analyse_protocol
-from threshold.analysis.results import Results
-from threshold.model import TABLES
-from threshold.model.files import read_table
+from threshold.analysis import Results, analyse_protocol
+from threshold.model import TABLES, read_table
 from threshold.report import write_report
-from threshold.trial.protocol import load_protocol, require_locked
+from threshold.trial import load_protocol, require_locked
 
 
 def read_tables(directory: Path) -> dict[str, pd.DataFrame]:

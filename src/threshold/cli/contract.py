@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from threshold.model.docs import contract_markdown
+from threshold.model import contract_markdown
 
 app = typer.Typer(help="The data contract.", no_args_is_help=True)
 

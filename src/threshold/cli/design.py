@@ -14,21 +14,22 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from threshold.analysis.data import assemble
+from threshold.analysis import assemble
 from threshold.synth import WorldConfig, synthesise
 from threshold.trial import (
     EVALUATION_DESIGN,
     Design,
     PowerResult,
     RandomisationSpec,
+    diagnose,
     mdes,
+    parse_protocol,
     power,
     randomise_as_evaluated,
+    read_units,
     required_units,
+    template,
 )
-from threshold.trial.allocation import read_units
-from threshold.trial.diagnosis import diagnose
-from threshold.trial.protocol import parse_protocol, template
 
 app = typer.Typer(
     help="Power: minimum detectable effect, power and required units.", no_args_is_help=True

@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from threshold.model.errors import InputError
-from threshold.trial.protocol import load_protocol, lock_protocol, protocol_status, template
+from threshold.model import InputError
+from threshold.trial import load_protocol, lock_protocol, protocol_status, template
 
 app = typer.Typer(
     help="The pre-registered analysis plan (protocol.toml) and its lock.", no_args_is_help=True

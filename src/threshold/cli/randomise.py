@@ -11,11 +11,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from threshold.model.errors import InputError
-from threshold.trial import RandomisationSpec
-from threshold.trial.allocation import randomise_file, read_units, verify_allocation
-from threshold.trial.balance import SCHOOL_CHARACTERISTICS, balance_table
-from threshold.trial.ledger import LEDGER_NAME
+from threshold.model import InputError
+from threshold.trial import (
+    LEDGER_NAME,
+    SCHOOL_CHARACTERISTICS,
+    RandomisationSpec,
+    balance_table,
+    randomise_file,
+    read_units,
+    verify_allocation,
+)
 
 MSG_USAGE = "give a units CSV to randomise, or `verify ALLOCATION.csv`"
 MSG_BAD_RATIO = "--ratio {ratio!r} must look like 1:1 or 2:1 (treatment:control)"

@@ -13,13 +13,17 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from threshold.cli.analyse import run_analysis
-from threshold.model.files import check_directory
-from threshold.report.tables import headline
-from threshold.synth import Effects, World, WorldConfig, synthesise, write_world
-from threshold.synth.messy import write_messy_exports
-from threshold.trial import randomise_as_evaluated
-from threshold.trial.ledger import LEDGER_NAME
-from threshold.trial.protocol import lock_protocol, template
+from threshold.model import check_directory
+from threshold.report import headline
+from threshold.synth import (
+    Effects,
+    World,
+    WorldConfig,
+    synthesise,
+    write_messy_exports,
+    write_world,
+)
+from threshold.trial import LEDGER_NAME, lock_protocol, randomise_as_evaluated, template
 
 
 def build(seed: int, effects: list[str], out: Path, *, messy: bool) -> tuple[World, list[Path]]:

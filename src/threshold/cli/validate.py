@@ -9,8 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from threshold.model.errors import InputError
-from threshold.model.files import check_directory
+from threshold.model import InputError, check_directory
 
 MSG_NOT_A_DIRECTORY = "{path} is not a directory of contract files"
 

@@ -27,10 +27,10 @@ from threshold.model import (
     NFA_REFERRAL_OUTCOMES,
     ContactOutcome,
     DataGap,
+    InputError,
     OutcomeMeasure,
     SourceCode,
 )
-from threshold.model.errors import InputError
 
 MSG_NOT_FRONT_DOOR = "{measure!r} is not a front-door measure; wellbeing comes from the surveys"
 MSG_OBSERVED_BY = "{name}: a referral NFA measure needs the date outcomes are observed by"

@@ -30,6 +30,16 @@ from threshold.model.codes import (
     WarrAnswer,
 )
 from threshold.model.contract import TABLES
+from threshold.model.docs import contract_markdown
+from threshold.model.errors import InputError
+from threshold.model.files import (
+    ContractError,
+    Violation,
+    check_directory,
+    check_table,
+    read_table,
+    write_table,
+)
 from threshold.model.schema import Field, Kind, RowRule, Table
 
 __all__ = [
@@ -43,12 +53,14 @@ __all__ = [
     "ChangedBy",
     "Code",
     "ContactOutcome",
+    "ContractError",
     "CostCategory",
     "CostKind",
     "DataGap",
     "DslExperience",
     "EstablishmentType",
     "Field",
+    "InputError",
     "Kind",
     "OfstedRating",
     "OutcomeMeasure",
@@ -64,5 +76,11 @@ __all__ = [
     "SurveyWave",
     "Table",
     "UrbanRural",
+    "Violation",
     "WarrAnswer",
+    "check_directory",
+    "check_table",
+    "contract_markdown",
+    "read_table",
+    "write_table",
 ]

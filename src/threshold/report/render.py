@@ -6,7 +6,7 @@ import html
 import json
 from pathlib import Path
 
-from threshold.analysis.results import Results
+from threshold.analysis import Results
 from threshold.report.tables import TableView, attrition_table, balance_view, headline, impact_table
 
 SE_WORDS = {

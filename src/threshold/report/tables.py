@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from threshold.analysis.results import ArmSummary, Estimate, Results
+from threshold.analysis import ArmSummary, Estimate, Results
 
 
 @dataclass(frozen=True)

@@ -3,5 +3,14 @@ tests and benchmarks."""
 
 from threshold.synth.api import Allocate, World, synthesise, write_world
 from threshold.synth.config import Effects, WorldConfig
+from threshold.synth.messy import write_messy_exports
 
-__all__ = ["Allocate", "Effects", "World", "WorldConfig", "synthesise", "write_world"]
+__all__ = [
+    "Allocate",
+    "Effects",
+    "World",
+    "WorldConfig",
+    "synthesise",
+    "write_messy_exports",
+    "write_world",
+]

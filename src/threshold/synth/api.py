@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from threshold.model import TABLES, DataGap, SessionStatus, SourceCode
-from threshold.model.files import write_table
+from threshold.model import TABLES, DataGap, SessionStatus, SourceCode, write_table
 from threshold.synth.config import WorldConfig, school_year_label
 from threshold.synth.contacts import build_contacts_and_referrals
 from threshold.synth.delivery import (

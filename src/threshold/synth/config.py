@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, fields
 
-from threshold.model.errors import InputError
+from threshold.model import InputError
 
 MSG_UNKNOWN_EFFECT = "unknown effect {name!r}; expected one of: {known}"
 MSG_BAD_EFFECT = "effect {name}={value!r}: {why}"

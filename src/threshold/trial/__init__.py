@@ -1,7 +1,21 @@
-"""Trial design and randomisation."""
+"""Trial design: power, design diagnosis, randomisation, the trial ledger, the protocol."""
 
+from threshold.trial.allocation import Randomised, randomise_file, read_units, verify_allocation
+from threshold.trial.balance import SCHOOL_CHARACTERISTICS, balance_table
 from threshold.trial.diagnosis import Diagnosis, diagnose, fit_many
+from threshold.trial.ledger import LEDGER_NAME
 from threshold.trial.power import Design, PowerResult, mdes, power, required_units
+from threshold.trial.protocol import (
+    LockStatus,
+    Outcome,
+    Protocol,
+    load_protocol,
+    lock_protocol,
+    parse_protocol,
+    protocol_status,
+    require_locked,
+    template,
+)
 from threshold.trial.randomisation import (
     ALLOCATION_COLUMNS,
     EVALUATION_DESIGN,
@@ -15,17 +29,33 @@ from threshold.trial.randomisation import (
 __all__ = [
     "ALLOCATION_COLUMNS",
     "EVALUATION_DESIGN",
+    "LEDGER_NAME",
+    "SCHOOL_CHARACTERISTICS",
     "Design",
     "Diagnosis",
+    "LockStatus",
+    "Outcome",
     "PowerResult",
+    "Protocol",
     "RandomisationSpec",
+    "Randomised",
+    "balance_table",
     "diagnose",
     "draw_assignments",
     "fit_many",
+    "load_protocol",
+    "lock_protocol",
     "mdes",
     "median_split",
+    "parse_protocol",
     "power",
+    "protocol_status",
     "randomise",
     "randomise_as_evaluated",
+    "randomise_file",
+    "read_units",
+    "require_locked",
     "required_units",
+    "template",
+    "verify_allocation",
 ]

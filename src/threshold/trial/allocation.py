@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from threshold.model.errors import InputError
+from threshold.model import InputError
 from threshold.trial.ledger import (
     append_entry,
     chain_failures,

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from threshold.model.errors import InputError
+from threshold.model import InputError
 from threshold.trial.randomisation import (
     RandomisationSpec,
     _blocks,

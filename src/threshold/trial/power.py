@@ -21,7 +21,7 @@ from typing import Literal
 
 from scipy import stats
 
-from threshold.model.errors import InputError
+from threshold.model import InputError
 
 MSG_RANGE = "{name}={value!r} must be {rule}"
 MSG_TOO_FEW = "{units} analysed units leave {df} degrees of freedom; the design needs more units"

@@ -14,8 +14,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
-from threshold.model import OutcomeMeasure
-from threshold.model.errors import InputError
+from threshold.model import InputError, OutcomeMeasure
 from threshold.trial.ledger import append_entry, chain_failures, read_entries, relative, sha256
 from threshold.trial.randomisation import RandomisationSpec
 

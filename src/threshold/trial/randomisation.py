@@ -24,8 +24,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from threshold.model import Arm
-from threshold.model.errors import InputError
+from threshold.model import Arm, InputError
 
 MSG_MISSING_COLUMN = "the units table has no column {column!r} (columns: {columns})"
 MSG_BLANK_VALUES = "column {column!r} is blank for {count} unit(s), e.g. row {row}"
