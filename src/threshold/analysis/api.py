@@ -70,10 +70,21 @@ def analyse_protocol(
         balance=analysed_balance(data, primary),
         software=software,
         notes=tuple(notes),
+        distributions={o.name: distributions(data, o.name) for o in protocol.outcomes},
         randomisation_inference=randomisation_test(
             data, primary, protocol.randomisation, draws=draws
         ).to_dict(),
     )
+
+
+def distributions(data: AnalysisData, outcome: str) -> dict[str, list[float]]:
+    """The analysed schools' values of an outcome, by arm."""
+    units, values = data.units, data.outcomes[outcome]["y"]
+    sample = ~units["withdrawn"].astype(bool) & values.notna()
+    return {
+        arm.value: values[sample & (units["arm"] == arm)].astype(float).tolist()
+        for arm in (Arm.TREATMENT, Arm.CONTROL)
+    }
 
 
 def attrition_table(data: AnalysisData, outcome: str) -> pd.DataFrame:

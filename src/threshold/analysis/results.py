@@ -73,6 +73,8 @@ class Results:
     notes: tuple[str, ...] = field(default=())
     randomisation_inference: dict[str, object] | None = None
     """The primary outcome's randomisation-inference p-value (the trial's own procedure)."""
+    distributions: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    """Per outcome, the analysed schools' values by arm (`treatment`, `control`), for figures."""
 
     @property
     def primary(self) -> Estimate:
@@ -102,6 +104,7 @@ class Results:
             "software": self.software,
             "notes": list(self.notes),
             "randomisation_inference": self.randomisation_inference,
+            "distributions": self.distributions,
             "estimates": [estimate.to_dict() for estimate in self.estimates],
             "attrition": _records(self.attrition),
             "balance": _records(self.balance),
