@@ -10,6 +10,7 @@ from threshold.analysis.data import AnalysisData, assemble
 from threshold.analysis.impact import adjust_p_values, estimate_itt
 from threshold.analysis.inference import randomisation_test
 from threshold.analysis.results import Results
+from threshold.analysis.specifications import robustness_estimates, subgroup_estimates
 from threshold.model import Arm
 from threshold.trial import SCHOOL_CHARACTERISTICS, LockStatus, Protocol, balance_table
 
@@ -27,8 +28,9 @@ def analyse_protocol(
     software: str,
     draws: int = 10_000,
 ) -> Results:
-    """The primary and secondary ITT estimates, multiplicity adjustment, attrition, balance, and
-    the primary outcome's randomisation-inference p-value from `draws` re-randomisations."""
+    """The primary and secondary ITT estimates with multiplicity adjustment, the robustness and
+    subgroup analyses of the primary outcome, attrition, balance, and the primary outcome's
+    randomisation-inference p-value from `draws` re-randomisations."""
     data = assemble(tables, protocol)
     estimates = [
         estimate_itt(
@@ -43,6 +45,8 @@ def analyse_protocol(
         )
         for outcome in sorted(protocol.outcomes, key=lambda o: o.role != "primary")
     ]
+    estimates += robustness_estimates(tables, data, protocol)
+    estimates += subgroup_estimates(tables, data, protocol)
     notes = []
     if not lock.confirmatory:
         notes.append(
@@ -51,7 +55,7 @@ def analyse_protocol(
             )
         )
     for estimate in estimates:
-        if estimate.dropped:
+        if estimate.dropped and estimate.analysis in ("primary", "secondary"):
             dropped = ", ".join(estimate.dropped)
             notes.append(
                 f"{estimate.outcome}: {dropped} omitted as collinear with earlier regressors."

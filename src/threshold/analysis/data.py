@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from threshold.measures import FRONT_DOOR_MEASURES, MeasureSpec, build_measures
-from threshold.model import Arm, InputError, SessionStatus, SurveyWave
+from threshold.model import Arm, DslExperience, InputError, SessionStatus, SurveyRole, SurveyWave
 from threshold.surveys import school_means
 from threshold.trial import Outcome, Protocol
 
@@ -35,31 +35,9 @@ def assemble(tables: Mapping[str, pd.DataFrame], protocol: Protocol) -> Analysis
             raise InputError(MSG_MISSING_TABLE.format(table=name))
     units = _units(tables)
     outcomes = {}
-    front_door = [o for o in protocol.outcomes if o.measure in FRONT_DOOR_MEASURES]
+    front_door = {o.name: o for o in protocol.outcomes if o.measure in FRONT_DOOR_MEASURES}
     if front_door:
-        for name in ("contacts", "referrals", "data_gaps"):
-            if name not in tables:
-                raise InputError(MSG_MISSING_TABLE.format(table=name))
-        specs: dict[str, MeasureSpec] = {}
-        for outcome in front_door:
-            if outcome.window is None or outcome.baseline_window is None:
-                raise InputError(MSG_NO_BASELINE_WINDOW.format(name=outcome.name))
-            specs[outcome.name] = _spec(outcome, outcome.window)
-            specs[f"{outcome.name}__baseline"] = _spec(outcome, outcome.baseline_window)
-        built = build_measures(
-            tables["schools"], tables["contacts"], tables["referrals"], tables["data_gaps"], specs
-        ).set_index(["name", "urn"])
-        for outcome in front_door:
-            now = built.loc[outcome.name].reindex(units["urn"])
-            before = built.loc[f"{outcome.name}__baseline"].reindex(units["urn"])
-            outcomes[outcome.name] = pd.DataFrame(
-                {
-                    "y": now["value"].astype(float).to_numpy(),
-                    "baseline": before["value"].astype(float).to_numpy(),
-                    "missing_reason": now["missing_reason"].to_numpy(),
-                },
-                index=units.index,
-            )
+        outcomes.update(front_door_outcomes(tables, units, front_door))
     wellbeing = [o for o in protocol.outcomes if o.measure not in FRONT_DOOR_MEASURES]
     if wellbeing:
         if "survey_responses" not in tables:
@@ -82,6 +60,37 @@ def assemble(tables: Mapping[str, pd.DataFrame], protocol: Protocol) -> Analysis
     return AnalysisData(units=units, outcomes=outcomes)
 
 
+def front_door_outcomes(
+    tables: Mapping[str, pd.DataFrame], units: pd.DataFrame, outcomes: Mapping[str, Outcome]
+) -> dict[str, pd.DataFrame]:
+    """Each named outcome over its window, with its baseline window, indexed like `units`."""
+    for name in ("contacts", "referrals", "data_gaps"):
+        if name not in tables:
+            raise InputError(MSG_MISSING_TABLE.format(table=name))
+    specs: dict[str, MeasureSpec] = {}
+    for name, outcome in outcomes.items():
+        if outcome.window is None or outcome.baseline_window is None:
+            raise InputError(MSG_NO_BASELINE_WINDOW.format(name=name))
+        specs[name] = _spec(outcome, outcome.window)
+        specs[f"{name}__baseline"] = _spec(outcome, outcome.baseline_window)
+    built = build_measures(
+        tables["schools"], tables["contacts"], tables["referrals"], tables["data_gaps"], specs
+    ).set_index(["name", "urn"])
+    frames = {}
+    for name in outcomes:
+        now = built.loc[name].reindex(units["urn"])
+        before = built.loc[f"{name}__baseline"].reindex(units["urn"])
+        frames[name] = pd.DataFrame(
+            {
+                "y": now["value"].astype(float).to_numpy(),
+                "baseline": before["value"].astype(float).to_numpy(),
+                "missing_reason": now["missing_reason"].to_numpy(),
+            },
+            index=units.index,
+        )
+    return frames
+
+
 def _spec(outcome: Outcome, window: tuple) -> MeasureSpec:
     return MeasureSpec(
         outcome.measure, window[0], window[1], outcome.per_pupil, outcome.observed_by
@@ -94,14 +103,32 @@ def _units(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     units = allocation.merge(schools, on="urn", how="left", validate="one_to_one")
     units["treated"] = (units["arm"] == Arm.TREATMENT).astype(float)
     units["withdrawn"] = units["withdrawn_on"].notna() if "withdrawn_on" in units else False
+    ssws = tables.get("ssws")
+    units["ssw_id"] = (
+        units["la_code"].map(ssws.groupby("la_code")["ssw_id"].min()) if ssws is not None else None
+    )
+    units["sessions_held"] = 0
     sessions = tables.get("sessions")
     if sessions is not None and len(sessions):
         held = sessions[sessions["status"] == SessionStatus.HELD].groupby("urn").size()
         units["sessions_held"] = units["urn"].map(held).fillna(0).astype(int)
-        first_ssw = sessions.groupby("urn")["ssw_id"].first()
-        units["ssw_id"] = units["urn"].map(first_ssw)
-    else:
-        units["sessions_held"] = 0
-        units["ssw_id"] = None
+        delivered_by = units["urn"].map(sessions.groupby("urn")["ssw_id"].first())
+        units["ssw_id"] = delivered_by.fillna(units["ssw_id"])
     units["any_session"] = (units["sessions_held"] > 0).astype(float)
+    responses = tables.get("survey_responses")
+    if responses is not None:
+        units["dsl_experience"] = units["urn"].map(_school_experience(responses))
     return units
+
+
+def _school_experience(responses: pd.DataFrame) -> pd.Series:
+    """Each school's DSL experience band at baseline (the lead DSL's, else the first answer's),
+    with under one year and one to two years combined, as the evaluation did."""
+    baseline = responses[
+        (responses["wave"] == SurveyWave.BASELINE) & responses["dsl_experience"].notna()
+    ]
+    ordered = baseline.assign(lead=baseline["role"] != SurveyRole.LEAD_DSL).sort_values(
+        ["urn", "lead"]
+    )
+    band = ordered.groupby("urn")["dsl_experience"].first()
+    return band.replace({DslExperience.UNDER_1.value: "0_2", DslExperience.YEARS_1_2.value: "0_2"})

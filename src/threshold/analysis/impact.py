@@ -35,9 +35,14 @@ def estimate_itt(
     covariates: Sequence[str] = (),
     include: pd.Series | None = None,
     per_pupil: bool = True,
+    weights: str | None = None,
+    term: str = "treated",
 ) -> Estimate:
     """The ITT estimate for one outcome over non-withdrawn schools with a value (and `include`).
-    The % point change (coefficient × 100) is reported for per-pupil rates only."""
+    The % point change (coefficient × 100) is reported for per-pupil rates only. `weights`
+    names a units column used as analytic weights (Stata's aweight; for example pupils on roll,
+    so the estimate is per pupil rather than per school). `term` is the
+    regressor reported (another than `treated` for an interaction among the covariates)."""
     if outcome not in data.outcomes:
         raise InputError(MSG_UNKNOWN_OUTCOME.format(name=outcome, known=", ".join(data.outcomes)))
     units, frame = data.units, data.outcomes[outcome]
@@ -52,8 +57,9 @@ def estimate_itt(
     y = frame.loc[sample, "y"].astype(float)
     design = itt_design(units.loc[sample], frame.loc[sample, "baseline"], covariates)
     clusters = units.loc[sample, "block"] if se == "cluster" else None
-    fit = fit_ols(y, design, se=se, clusters=clusters, alpha=alpha)
-    effect = fit.estimate("treated")
+    weight = units.loc[sample, weights].astype(float) if weights else None
+    fit = fit_ols(y, design, se=se, clusters=clusters, alpha=alpha, weights=weight)
+    effect = fit.estimate(term)
     y_t, y_c = y[treated[sample]], y[~treated[sample]]
     control_sd = float(y_c.std(ddof=1))
     delta = glass_delta(effect.coef, effect.ci_low, effect.ci_high, control_sd)
@@ -92,11 +98,13 @@ def estimate_itt(
         dropped=fit.dropped,
         specification={
             "model": "OLS",
+            "term": term,
             "outcome": outcome,
             "regressors": list(design.columns),
             "dropped_as_collinear": list(fit.dropped),
             "standard_errors": se,
             "covariates": list(covariates),
+            "analytic_weights": weights,
             "sample": "randomised schools not withdrawn, with the outcome observed",
             "n": int(sample.sum()),
             "df_resid": fit.df_resid,

@@ -222,7 +222,7 @@ def fit_ols(
     r2_adj = 1 - (1 - r2) * (nobs - has_constant) / (nobs - k)
     for array in (coef, vcov):
         array.setflags(write=False)
-    se_values = np.sqrt(np.diag(vcov))
+    se_values = np.sqrt(np.clip(np.diag(vcov), 0.0, None))  # rounding can leave -1e-20
     se_values.setflags(write=False)
     return OLSResult(
         terms=tuple(n for n, kept in zip(names, keep, strict=True) if kept),

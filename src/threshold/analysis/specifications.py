@@ -1,0 +1,242 @@
+"""The protocol's robustness specifications and subgroup analyses of the primary outcome.
+
+Robustness (`[[robustness]]`): `binary` (any event, linear probability model), `poisson` (the
+count with pupils as exposure, robust SE; schools in blocks with no events are dropped, as
+Stata does), `complete_case` (schools with a baseline), `alternative_baseline` (another
+baseline window), `weights` (frequency weights), `covariates` (added covariates),
+`fixed_effects` (for example SSW fixed effects), `exclude` (drop named LAs).
+Subgroups (`[[subgroup]]`): `windows` (a separate model per window, each with the matching
+baseline window a year earlier) and `interaction` (treatment × a school characteristic: the
+effect in each group and the difference).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+
+from threshold.analysis.data import AnalysisData, front_door_outcomes
+from threshold.analysis.impact import estimate_itt, itt_design
+from threshold.analysis.ols import _independent
+from threshold.analysis.results import Estimate
+from threshold.model import InputError
+from threshold.trial import Outcome, Protocol, Specification
+
+MSG_NO_VARIABLE = "subgroup {name}: the schools have no characteristic {variable!r}"
+MSG_ONE_LEVEL = "subgroup {name}: {variable!r} has a single value among analysed schools"
+MIN_PER_ARM = 10
+"""Fewest schools per arm for a separate estimate within a subgroup level."""
+
+
+def robustness_estimates(
+    tables: Mapping[str, pd.DataFrame], data: AnalysisData, protocol: Protocol
+) -> list[Estimate]:
+    """One estimate per robustness specification of the primary outcome."""
+    primary = protocol.primary
+    options = {
+        "se": protocol.standard_errors,
+        "alpha": protocol.alpha,
+        "per_pupil": primary.per_pupil,
+    }
+    estimates = []
+    for spec in protocol.robustness:
+        label = f"robustness: {spec.name}"
+        settings = spec.settings
+        if spec.kind == "binary":
+            binary = _with_outcome(data, primary.name, lambda y: (y > 0).astype(float))
+            estimate = estimate_itt(
+                binary, primary.name, analysis=label, **options | {"per_pupil": False}
+            )
+        elif spec.kind == "poisson":
+            estimate = _poisson(data, primary.name, label, protocol.alpha)
+        elif spec.kind == "complete_case":
+            has_baseline = data.outcomes[primary.name]["baseline"].notna()
+            estimate = estimate_itt(
+                data, primary.name, analysis=label, include=has_baseline, **options
+            )
+        elif spec.kind == "alternative_baseline":
+            window = tuple(dt.date.fromisoformat(str(d)) for d in settings["baseline_window"])
+            variant = replace(primary, baseline_window=window)
+            estimate = _variant(tables, data, {primary.name: variant}, primary.name, label, options)
+        elif spec.kind == "weights":
+            estimate = estimate_itt(
+                data, primary.name, analysis=label, weights=str(settings["variable"]), **options
+            )
+        elif spec.kind in ("covariates", "fixed_effects"):
+            names = settings.get("variables") or [settings["variable"]]
+            extra = [n for n in names if n in data.units.columns]
+            estimate = estimate_itt(
+                data,
+                primary.name,
+                analysis=label,
+                covariates=tuple(protocol.covariates) + tuple(extra),
+                **options,
+            )
+        else:  # exclude
+            values = [str(v) for v in settings["values"]]
+            keep = ~data.units[str(settings.get("variable", "la_code"))].astype(str).isin(values)
+            estimate = estimate_itt(data, primary.name, analysis=label, include=keep, **options)
+        estimates.append(replace(estimate, description=spec.description))
+    return estimates
+
+
+def subgroup_estimates(
+    tables: Mapping[str, pd.DataFrame], data: AnalysisData, protocol: Protocol
+) -> list[Estimate]:
+    """Estimates for each subgroup analysis of the primary outcome."""
+    primary = protocol.primary
+    options = {
+        "se": protocol.standard_errors,
+        "alpha": protocol.alpha,
+        "per_pupil": primary.per_pupil,
+    }
+    estimates: list[Estimate] = []
+    for spec in protocol.subgroups:
+        if spec.kind == "windows":
+            estimates += _windows(tables, data, primary, spec, options)
+        else:
+            estimates += _interaction(data, primary.name, spec, options)
+    return estimates
+
+
+def _windows(
+    tables: Mapping[str, pd.DataFrame],
+    data: AnalysisData,
+    primary: Outcome,
+    spec: Specification,
+    options: dict,
+) -> list[Estimate]:
+    lag = primary.window[0] - primary.baseline_window[0]  # a primary front-door outcome has both
+    variants = {}
+    for first, last in spec.settings["windows"]:
+        start, end = dt.date.fromisoformat(str(first)), dt.date.fromisoformat(str(last))
+        variants[f"{primary.name} {start:%b %Y}–{end:%b %Y}"] = replace(
+            primary, window=(start, end), baseline_window=(start - lag, end - lag)
+        )
+    return [
+        _variant(tables, data, {name: variant}, name, f"subgroup: {spec.name} ({name})", options)
+        for name, variant in variants.items()
+    ]
+
+
+def _interaction(
+    data: AnalysisData, outcome: str, spec: Specification, options: dict
+) -> list[Estimate]:
+    """The effect within each level of a characteristic (levels with at least
+    `MIN_PER_ARM` schools in each arm), and, in one model with the level dummies and their
+    interactions with treatment, how each level's effect differs from the first level's."""
+    variable = str(spec.settings["variable"])
+    if variable not in data.units.columns:
+        raise InputError(MSG_NO_VARIABLE.format(name=spec.name, variable=variable))
+    values = data.units[variable].astype("string")
+    analysed = (
+        ~data.units["withdrawn"].astype(bool) & data.outcomes[outcome]["y"].notna() & values.notna()
+    )
+    levels = sorted(values[analysed].unique())
+    if len(levels) < 2:
+        raise InputError(MSG_ONE_LEVEL.format(name=spec.name, variable=variable))
+    treated = data.units["treated"] == 1
+    estimates = []
+    for level in levels:
+        in_level = (values == level).fillna(False) & analysed
+        if min((in_level & treated).sum(), (in_level & ~treated).sum()) < MIN_PER_ARM:
+            continue
+        estimate = estimate_itt(
+            data, outcome, analysis=f"subgroup: {spec.name} = {level}", include=in_level, **options
+        )
+        estimates.append(
+            replace(estimate, description=f"{spec.description} ({variable} = {level})")
+        )
+    dummies = {
+        f"_is_{i}": (values == level).astype(float).fillna(0.0)
+        for i, level in enumerate(levels[1:])
+    }
+    interactions = {
+        f"_treated_x_{i}": data.units["treated"] * d for i, d in enumerate(dummies.values())
+    }
+    units = data.units.assign(**dummies, **interactions)
+    for i, level in enumerate(levels[1:]):
+        difference = estimate_itt(
+            AnalysisData(units, data.outcomes),
+            outcome,
+            analysis=f"subgroup: {spec.name} interaction ({level} vs {levels[0]})",
+            include=analysed,
+            covariates=(*dummies, *interactions),
+            term=f"_treated_x_{i}",
+            **options,
+        )
+        estimates.append(replace(difference, description=spec.description))
+    return estimates
+
+
+def _variant(
+    tables: Mapping[str, pd.DataFrame],
+    data: AnalysisData,
+    variants: Mapping[str, Outcome],
+    name: str,
+    label: str,
+    options: dict,
+) -> Estimate:
+    outcomes = {**data.outcomes, **front_door_outcomes(tables, data.units, variants)}
+    return estimate_itt(AnalysisData(data.units, outcomes), name, analysis=label, **options)
+
+
+def _with_outcome(data: AnalysisData, outcome: str, transform) -> AnalysisData:
+    frame = data.outcomes[outcome]
+    changed = frame.assign(y=transform(frame["y"]).where(frame["y"].notna()))
+    return AnalysisData(data.units, {**data.outcomes, outcome: changed})
+
+
+def _poisson(data: AnalysisData, outcome: str, label: str, alpha: float) -> Estimate:
+    """Poisson regression of the count (rate × pupils) with pupils as exposure and robust
+    (sandwich) standard errors; the coefficient is the log incidence-rate ratio. Blocks without
+    any event are dropped (their dummies have no finite estimate), as Stata drops them."""
+    linear = estimate_itt(data, outcome, analysis=label, alpha=alpha)
+    units, frame = data.units, data.outcomes[outcome]
+    sample = ~units["withdrawn"].astype(bool) & frame["y"].notna()
+    pupils = units["pupils_on_roll"].astype(float)
+    counts = (frame["y"] * pupils).round()
+    with_events = counts[sample].groupby(units.loc[sample, "block"]).transform("sum") > 0
+    sample &= with_events.reindex(units.index, fill_value=False)
+    design = itt_design(units.loc[sample], frame.loc[sample, "baseline"], ())
+    design.insert(0, "_cons", 1.0)
+    design = design.loc[:, _independent(design.to_numpy(dtype=float))]
+    fit = sm.GLM(
+        counts[sample].to_numpy(),
+        design.to_numpy(dtype=float),
+        family=sm.families.Poisson(),
+        exposure=pupils[sample].to_numpy(),
+    ).fit(cov_type="HC0")
+    position = list(design.columns).index("treated")
+    low, high = fit.conf_int(alpha=alpha)[position]
+    nan = float("nan")
+    return replace(
+        linear,
+        coef=float(fit.params[position]),
+        se=float(fit.bse[position]),
+        ci_low=float(low),
+        ci_high=float(high),
+        p_value=float(fit.pvalues[position]),
+        glass_delta=nan,
+        glass_ci_low=nan,
+        glass_ci_high=nan,
+        hedges_g=None,
+        hedges_ci_low=None,
+        hedges_ci_high=None,
+        pct_point=None,
+        pct_point_ci_low=None,
+        pct_point_ci_high=None,
+        specification={
+            **linear.specification,
+            "model": "Poisson GLM, log link, exposure = pupils on roll",
+            "standard_errors": "robust (sandwich, HC0)",
+            "coefficient": "log incidence-rate ratio",
+            "incidence_rate_ratio": float(np.exp(fit.params[position])),
+            "n": int(sample.sum()),
+        },
+    )

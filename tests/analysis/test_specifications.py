@@ -1,0 +1,148 @@
+"""Robustness and subgroup analyses of the primary outcome, each against an independent fit."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+from threshold.analysis import AnalysisData, assemble, estimate_itt, itt_design
+from threshold.analysis.specifications import robustness_estimates, subgroup_estimates
+from threshold.synth import WorldConfig, synthesise
+from threshold.trial import parse_protocol, randomise_as_evaluated, template
+
+
+@pytest.fixture(scope="module")
+def setting():
+    world = synthesise(WorldConfig(seed=51), randomise_as_evaluated)
+    raw = tomllib.loads(template())
+    raw["robustness"].append(
+        {"name": "without_981", "kind": "exclude", "variable": "la_code", "values": ["981"]}
+    )
+    protocol = parse_protocol(raw)
+    data = assemble(world.tables, protocol)
+    robustness = {
+        e.analysis.removeprefix("robustness: "): e
+        for e in robustness_estimates(world.tables, data, protocol)
+    }
+    subgroups = {
+        e.analysis.removeprefix("subgroup: "): e
+        for e in subgroup_estimates(world.tables, data, protocol)
+    }
+    return world, protocol, data, robustness, subgroups
+
+
+def _sample(data: AnalysisData) -> pd.Series:
+    return ~data.units["withdrawn"] & data.outcomes["nfa_contacts"]["y"].notna()
+
+
+def _reference(data: AnalysisData, y: pd.Series, sample: pd.Series, **fit):
+    design = itt_design(data.units[sample], data.outcomes["nfa_contacts"]["baseline"][sample], ())
+    design = design.drop(
+        columns="baseline_missing"
+    )  # spanned by the strata, as the estimate reports
+    return sm.WLS(y[sample], sm.add_constant(design), **fit).fit(cov_type="HC1", use_t=True)
+
+
+def test_every_planned_specification_is_estimated(setting):
+    _, protocol, _, robustness, _ = setting
+    assert set(robustness) == {spec.name for spec in protocol.robustness}
+
+
+def test_binary_outcome_is_a_linear_probability_model_of_any_nfa_contact(setting):
+    _, _, data, robustness, _ = setting
+    sample = _sample(data)
+    any_nfa = (data.outcomes["nfa_contacts"]["y"] > 0).astype(float)
+    reference = _reference(data, any_nfa, sample)
+    assert robustness["binary"].coef == pytest.approx(reference.params["treated"], rel=1e-9)
+    assert robustness["binary"].se == pytest.approx(reference.bse["treated"], rel=1e-9)
+
+
+def test_poisson_with_exposure_and_all_zero_blocks_dropped(setting):
+    _, _, data, robustness, _ = setting
+    estimate = robustness["poisson"]
+    assert estimate.specification["incidence_rate_ratio"] == pytest.approx(np.exp(estimate.coef))
+    sample = _sample(data)
+    pupils = data.units["pupils_on_roll"].astype(float)
+    counts = (data.outcomes["nfa_contacts"]["y"] * pupils).round()
+    totals = counts[sample].groupby(data.units.loc[sample, "block"]).transform("sum")
+    kept = sample & (totals > 0).reindex(sample.index, fill_value=False)
+    assert estimate.specification["n"] == kept.sum()
+    assert np.isnan(estimate.glass_delta)
+
+
+def test_complete_case_uses_schools_with_a_baseline(setting):
+    _, _, data, robustness, _ = setting
+    with_baseline = (_sample(data) & data.outcomes["nfa_contacts"]["baseline"].notna()).sum()
+    estimate = robustness["complete_case"]
+    assert estimate.n_treatment + estimate.n_control == with_baseline
+    assert estimate.dropped == ()
+
+
+def test_pupil_weights_are_analytic_weights(setting):
+    _, _, data, robustness, _ = setting
+    sample = _sample(data)
+    reference = _reference(
+        data,
+        data.outcomes["nfa_contacts"]["y"],
+        sample,
+        weights=data.units.loc[sample, "pupils_on_roll"].astype(float),
+    )
+    assert robustness["pupil_weights"].coef == pytest.approx(reference.params["treated"], rel=1e-9)
+    assert robustness["pupil_weights"].se == pytest.approx(reference.bse["treated"], rel=1e-6)
+
+
+def test_alternative_baseline_and_exclusion_change_the_sample_or_baseline(setting):
+    _, _, data, robustness, _ = setting
+    primary = estimate_itt(data, "nfa_contacts")
+    assert robustness["alternative_baseline"].coef != pytest.approx(primary.coef, rel=1e-6)
+    excluded = robustness["without_981"]
+    in_981 = (_sample(data) & (data.units["la_code"] == "981")).sum()
+    assert (
+        excluded.n_treatment + excluded.n_control
+        == primary.n_treatment + primary.n_control - in_981
+    )
+
+
+def test_timing_windows_split_the_year(setting):
+    _, _, data, _, subgroups = setting
+    autumn = next(
+        e for name, e in subgroups.items() if name.startswith("timing") and "Sep 2021" in name
+    )
+    spring = next(
+        e for name, e in subgroups.items() if name.startswith("timing") and "Mar 2022" in name
+    )
+    primary = estimate_itt(data, "nfa_contacts")
+    # Sep–Feb and Mar–Jul together are the whole window, so the mean rates add up.
+    assert autumn.control.mean + spring.control.mean == pytest.approx(
+        primary.control.mean, rel=1e-9
+    )
+    assert autumn.specification["n"] == spring.specification["n"]
+
+
+def test_interaction_matches_an_independent_interaction_model(setting):
+    _, _, data, _, subgroups = setting
+    key = next(name for name in subgroups if name.startswith("urban interaction"))
+    sample = _sample(data)
+    urban = (data.units["urban_rural"] == "urban").astype(float)
+    design = itt_design(data.units[sample], data.outcomes["nfa_contacts"]["baseline"][sample], ())
+    design = design.drop(columns="baseline_missing").assign(
+        urban=urban[sample], treated_x=data.units["treated"][sample] * urban[sample]
+    )
+    reference = sm.OLS(data.outcomes["nfa_contacts"]["y"][sample], sm.add_constant(design)).fit(
+        cov_type="HC1", use_t=True
+    )
+    assert subgroups[key].coef == pytest.approx(reference.params["treated_x"], rel=1e-9)
+    assert subgroups[key].se == pytest.approx(reference.bse["treated_x"], rel=1e-9)
+
+
+def test_within_level_estimates_need_enough_schools(setting):
+    subgroups = setting[4]
+    for name, estimate in subgroups.items():
+        if " = " in name:
+            assert min(estimate.n_treatment, estimate.n_control) >= 10, name
+    assert dataclasses.is_dataclass(next(iter(subgroups.values())))
