@@ -1,9 +1,15 @@
 """Impact estimates: least squares as Stata fits them, the evaluation's effect sizes, the ITT
 analysis of a protocol, and randomisation inference."""
 
-from threshold.analysis.api import analyse_protocol, analysed_balance, attrition_table
+from threshold.analysis.api import (
+    analyse_protocol,
+    analysed_balance,
+    attrition_table,
+    distributions,
+)
 from threshold.analysis.data import AnalysisData, assemble
 from threshold.analysis.effects import MeanCI, StandardisedEffect, glass_delta, hedges_g, mean_ci
+from threshold.analysis.flat import analyse_table
 from threshold.analysis.impact import adjust_p_values, estimate_itt, itt_design
 from threshold.analysis.inference import RandomisationTest, randomisation_test
 from threshold.analysis.ols import SE, Coefficient, OLSResult, WeightKind, fit_ols
@@ -23,9 +29,11 @@ __all__ = [
     "WeightKind",
     "adjust_p_values",
     "analyse_protocol",
+    "analyse_table",
     "analysed_balance",
     "assemble",
     "attrition_table",
+    "distributions",
     "estimate_itt",
     "fit_ols",
     "glass_delta",
