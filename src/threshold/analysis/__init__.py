@@ -12,15 +12,27 @@ from threshold.analysis.effects import MeanCI, StandardisedEffect, glass_delta, 
 from threshold.analysis.flat import analyse_table
 from threshold.analysis.impact import adjust_p_values, estimate_itt, itt_design
 from threshold.analysis.inference import RandomisationTest, randomisation_test
+from threshold.analysis.iv import (
+    IVSE,
+    FirstStage,
+    IVResult,
+    estimate_excluding_zero_dose,
+    estimate_iv_any,
+    estimate_iv_dose,
+    fit_iv,
+)
 from threshold.analysis.ols import SE, Coefficient, OLSResult, WeightKind, fit_ols
 from threshold.analysis.results import ArmSummary, Estimate, Results
 
 __all__ = [
+    "IVSE",
     "SE",
     "AnalysisData",
     "ArmSummary",
     "Coefficient",
     "Estimate",
+    "FirstStage",
+    "IVResult",
     "MeanCI",
     "OLSResult",
     "RandomisationTest",
@@ -34,7 +46,11 @@ __all__ = [
     "assemble",
     "attrition_table",
     "distributions",
+    "estimate_excluding_zero_dose",
     "estimate_itt",
+    "estimate_iv_any",
+    "estimate_iv_dose",
+    "fit_iv",
     "fit_ols",
     "glass_delta",
     "hedges_g",

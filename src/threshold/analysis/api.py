@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import pandas as pd
 
 from threshold.analysis.data import AnalysisData, assemble
 from threshold.analysis.impact import adjust_p_values, estimate_itt
 from threshold.analysis.inference import randomisation_test
-from threshold.analysis.results import Results
+from threshold.analysis.iv import estimate_excluding_zero_dose, estimate_iv_any, estimate_iv_dose
+from threshold.analysis.results import Estimate, Results
 from threshold.analysis.specifications import robustness_estimates, subgroup_estimates
 from threshold.model import Arm
 from threshold.trial import SCHOOL_CHARACTERISTICS, LockStatus, Protocol, balance_table
@@ -45,6 +47,7 @@ def analyse_protocol(
         )
         for outcome in sorted(protocol.outcomes, key=lambda o: o.role != "primary")
     ]
+    estimates += compliance_estimates(data, protocol)
     estimates += robustness_estimates(tables, data, protocol)
     estimates += subgroup_estimates(tables, data, protocol)
     notes = []
@@ -79,6 +82,29 @@ def analyse_protocol(
             data, primary, protocol.randomisation, draws=draws
         ).to_dict(),
     )
+
+
+def compliance_estimates(data: AnalysisData, protocol: Protocol) -> list[Estimate]:
+    """The protocol's compliance analyses of the primary outcome (excluding treatment schools
+    with no session; 2SLS of dosage or any session instrumented by assignment)."""
+    primary = protocol.primary
+    options = {
+        "se": protocol.standard_errors,
+        "alpha": protocol.alpha,
+        "per_pupil": primary.per_pupil,
+    }
+    estimates = []
+    for spec in protocol.compliance:
+        if spec.kind == "exclude_zero_dose":
+            estimate = estimate_excluding_zero_dose(data, primary.name, **options)
+        elif spec.kind == "iv_dose":
+            estimate = estimate_iv_dose(
+                data, primary.name, maximum=float(spec.settings["maximum"]), **options
+            )
+        else:
+            estimate = estimate_iv_any(data, primary.name, **options)
+        estimates.append(replace(estimate, description=spec.description))
+    return estimates
 
 
 def distributions(data: AnalysisData, outcome: str) -> dict[str, list[float]]:
