@@ -32,7 +32,7 @@ def analyse_protocol(
 ) -> Results:
     """The primary and secondary ITT estimates with multiplicity adjustment, the robustness and
     subgroup analyses of the primary outcome, attrition, balance, and the primary outcome's
-    randomisation-inference p-value from `draws` re-randomisations."""
+    randomisation-inference p-value from `draws` re-randomisations (none when `draws` is 0)."""
     data = assemble(tables, protocol)
     estimates = [
         estimate_itt(
@@ -78,9 +78,11 @@ def analyse_protocol(
         software=software,
         notes=tuple(notes),
         distributions={o.name: distributions(data, o.name) for o in protocol.outcomes},
-        randomisation_inference=randomisation_test(
-            data, primary, protocol.randomisation, draws=draws
-        ).to_dict(),
+        randomisation_inference=(
+            randomisation_test(data, primary, protocol.randomisation, draws=draws).to_dict()
+            if draws
+            else None
+        ),
     )
 
 
