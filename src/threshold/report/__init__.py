@@ -1,6 +1,17 @@
-"""Results -> Markdown, HTML and JSON. The report renders results; it never refits a model."""
+"""Results -> Markdown, HTML, Word and JSON, with figures. The report renders results; it never
+refits a model."""
 
+from threshold.report.figures import FigureView, render_figures
 from threshold.report.render import to_html, to_markdown, write_report
 from threshold.report.tables import headline
+from threshold.report.word import to_docx
 
-__all__ = ["headline", "to_html", "to_markdown", "write_report"]
+__all__ = [
+    "FigureView",
+    "headline",
+    "render_figures",
+    "to_docx",
+    "to_html",
+    "to_markdown",
+    "write_report",
+]

@@ -1,66 +1,47 @@
-"""Render analysis results as Markdown and as a self-contained HTML page, and write results.json."""
+"""Render analysis results as Markdown, as a self-contained HTML page and as Word, and write them
+with results.json."""
 
 from __future__ import annotations
 
+import base64
 import html
 import json
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from threshold.analysis import Results
-from threshold.report.tables import TableView, attrition_table, balance_view, headline, impact_table
-
-SE_WORDS = {
-    "hc1": "heteroskedasticity-robust (HC1, as Stata's `robust`)",
-    "hc2": "heteroskedasticity-robust (HC2)",
-    "hc3": "heteroskedasticity-robust (HC3)",
-    "classical": "classical (homoskedastic)",
-    "cluster": "clustered by randomisation block",
-}
+from threshold.report.content import FIGURES_DIR, footer, methods, status, title, views
+from threshold.report.figures import FigureView, render_figures
+from threshold.report.tables import TableView, headline
+from threshold.report.word import to_docx
 
 
-def methods(results: Results) -> list[str]:
-    """The methods, in words."""
-    se = SE_WORDS.get(results.standard_errors, results.standard_errors)
-    if results.multiplicity == "none":
-        multiplicity = "No adjustment was made for multiple secondary outcomes."
-    else:
-        multiplicity = (
-            "Secondary outcomes' p-values are also shown adjusted by the "
-            f"{results.multiplicity.capitalize()} method."
-        )
-    return [
-        "Schools were randomised within blocks; the analysis is by intention to treat: every "
-        "school is analysed in the arm it was allocated to, whatever it received.",
-        "Each outcome was regressed by ordinary least squares on the allocation, the same outcome "
-        "in the baseline year and the randomisation blocks. Where a school's local authority could "
-        "not provide baseline data, the baseline was set to zero and a missing-baseline indicator "
-        f"added. Standard errors are {se}.",
-        "Effect sizes are Glass's Δ: the coefficient divided by the standard deviation of the "
-        "outcome among control schools; its confidence interval is the coefficient's interval "
-        "divided by the same standard deviation. The % point change is the coefficient × 100.",
-        f"Tests are two-sided at the {results.alpha:.0%} level. {multiplicity}",
-        "Outcomes an LA could not provide are missing for its schools, never counted as zero.",
-    ]
-
-
-def to_markdown(results: Results) -> str:
-    parts = [f"# {results.trial}: impact evaluation\n"]
-    parts.append(_status(results) + "\n")
-    parts.append(f"{headline(results)}\n")
-    for view in _views(results):
-        parts.append(_markdown_table(view))
+def to_markdown(results: Results, figures: Sequence[FigureView] | None = None) -> str:
+    """The report in Markdown; its images are FIGURES_DIR/NAME.png, where write_report puts them.
+    `figures` are rendered here when not given."""
+    figures = render_figures(results) if figures is None else figures
+    parts = [f"# {title(results)}\n", status(results) + "\n", f"{headline(results)}\n"]
+    parts += [_markdown_table(view) for view in views(results)]
+    parts.append("## Figures\n")
+    parts += [_markdown_figure(figure) for figure in figures]
     parts.append("## Methods\n\n" + "\n\n".join(methods(results)) + "\n")
     if results.notes:
         parts.append("## Notes\n\n" + "\n".join(f"- {note}" for note in results.notes) + "\n")
-    parts.append(f"\n_Produced by {results.software}._\n")
+    parts.append(f"\n_{footer(results)}_\n")
     return "\n".join(parts)
 
 
-def to_html(results: Results) -> str:
-    body = [f"<h1>{html.escape(results.trial)}: impact evaluation</h1>"]
-    body.append(f"<p class='status'>{html.escape(_status(results))}</p>")
+def to_html(results: Results, figures: Sequence[FigureView] | None = None) -> str:
+    """The report as one self-contained page: figures are embedded as data URIs. `figures` are
+    rendered here when not given."""
+    figures = render_figures(results) if figures is None else figures
+    body = [f"<h1>{html.escape(title(results))}</h1>"]
+    body.append(f"<p class='status'>{html.escape(status(results))}</p>")
     body.append(f"<p class='headline'>{html.escape(headline(results))}</p>")
-    body.extend(_html_table(view) for view in _views(results))
+    body.extend(_html_table(view) for view in views(results))
+    body.append("<h2>Figures</h2>")
+    body.extend(_html_figure(figure) for figure in figures)
     body.append("<h2>Methods</h2>" + "".join(f"<p>{html.escape(p)}</p>" for p in methods(results)))
     if results.notes:
         body.append(
@@ -68,7 +49,7 @@ def to_html(results: Results) -> str:
             + "".join(f"<li>{html.escape(n)}</li>" for n in results.notes)
             + "</ul>"
         )
-    body.append(f"<p class='footer'>Produced by {html.escape(results.software)}.</p>")
+    body.append(f"<p class='footer'>{html.escape(footer(results))}</p>")
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>{html.escape(results.trial)}</title><style>{_CSS}</style></head>"
@@ -77,36 +58,23 @@ def to_html(results: Results) -> str:
 
 
 def write_report(results: Results, directory: Path) -> list[Path]:
-    """Write results.json, report.md and report.html into `directory`."""
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "results.json": json.dumps(results.to_dict(), indent=2, default=_json_default) + "\n",
-        "report.md": to_markdown(results),
-        "report.html": to_html(results),
+    """Write results.json, report.md (with its PNGs in FIGURES_DIR), report.html and report.docx
+    into `directory`; return the four documents' paths."""
+    figures = render_figures(results)
+    (directory / FIGURES_DIR).mkdir(parents=True, exist_ok=True)
+    for figure in figures:
+        (directory / FIGURES_DIR / f"{figure.name}.png").write_bytes(figure.png)
+    documents = {
+        "results.json": (
+            json.dumps(results.to_dict(), indent=2, default=_json_default) + "\n"
+        ).encode(),
+        "report.md": to_markdown(results, figures).encode(),
+        "report.html": to_html(results, figures).encode(),
+        "report.docx": to_docx(results, figures),
     }
-    for name, text in paths.items():
-        (directory / name).write_text(text, encoding="utf-8")
-    return [directory / name for name in paths]
-
-
-def _status(results: Results) -> str:
-    if results.confirmatory:
-        digest = str(results.protocol_sha256)[:12]
-        return f"Confirmatory analysis of the locked protocol (SHA-256 {digest})."
-    return (
-        "EXPLORATORY ANALYSIS: the protocol was "
-        + ("changed after it was locked" if results.protocol_state == "altered" else "not locked")
-        + "; these are not the pre-registered results."
-    )
-
-
-def _views(results: Results) -> list[TableView]:
-    return [
-        impact_table(results, "primary"),
-        impact_table(results, "secondary"),
-        attrition_table(results),
-        balance_view(results),
-    ]
+    for name, content in documents.items():
+        (directory / name).write_bytes(content)
+    return [directory / name for name in documents]
 
 
 def _markdown_table(view: TableView) -> str:
@@ -123,6 +91,13 @@ def _markdown_table(view: TableView) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _markdown_figure(figure: FigureView) -> str:
+    alt = re.sub(r"([][\\])", r"\\\1", figure.alt)
+    return (
+        f"### {figure.title}\n\n![{alt}]({FIGURES_DIR}/{figure.name}.png)\n\n_{figure.caption}_\n"
+    )
+
+
 def _html_table(view: TableView) -> str:
     head = "".join(f"<th scope='col'>{html.escape(h)}</th>" for h in view.headers)
     rows = "".join(
@@ -131,6 +106,15 @@ def _html_table(view: TableView) -> str:
     note = f"<p class='note'>{html.escape(view.note)}</p>" if view.note else ""
     table = f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
     return f"<h2>{html.escape(view.title)}</h2>{table}{note}"
+
+
+def _html_figure(figure: FigureView) -> str:
+    src = "data:image/png;base64," + base64.b64encode(figure.png).decode("ascii")
+    return (
+        f"<h3>{html.escape(figure.title)}</h3><figure>"
+        f"<img src='{src}' alt='{html.escape(figure.alt)}'>"
+        f"<figcaption>{html.escape(figure.caption)}</figcaption></figure>"
+    )
 
 
 def _json_default(value: object) -> object:
@@ -146,6 +130,7 @@ _CSS = (
     "main{max-width:1100px;margin:0 auto;padding:24px}h1{font-size:2rem}h2{margin-top:2rem}"
     "table{border-collapse:collapse;width:100%;font-size:.9rem}"
     "th,td{border-bottom:1px solid #b1b4b6;padding:6px 8px;text-align:left;vertical-align:top}"
-    "th{background:#f3f2f1}"
-    ".status{font-weight:bold}.headline{font-size:1.15rem}.note,.footer{color:#505a5f}"
+    "th{background:#f3f2f1}figure{margin:0 0 1.5rem}img{max-width:100%;height:auto}"
+    "figcaption,.note,.footer{color:#505a5f}"
+    ".status{font-weight:bold}.headline{font-size:1.15rem}"
 )

@@ -82,6 +82,29 @@ def _adjustment_note(results: Results, analysis: str) -> str:
     return f"Adjusted p-values: {results.multiplicity.capitalize()} across the secondary outcomes."
 
 
+def further_table(results: Results) -> TableView:
+    """Compliance, robustness and subgroup analyses of the primary outcome, one row each."""
+    rows = tuple(
+        (
+            e.analysis,
+            f"{number(e.coef)} ({number(e.se, 3)})",
+            interval(e.ci_low, e.ci_high),
+            f"{number(e.glass_delta, 3)} ({interval(e.glass_ci_low, e.glass_ci_high)})",
+            number(e.p_value, 3),
+            f"{e.n_treatment + e.n_control} ({e.n_treatment}; {e.n_control})",
+        )
+        for e in results.estimates
+        if e.analysis not in ("primary", "secondary")
+    )
+    return TableView(
+        f"Further analyses of the primary outcome ({results.primary.outcome})",
+        ("Analysis", "Coefficient (SE)", "95% CI", "Glass's Δ (95% CI)", "p-value", "n (T; C)"),
+        rows,
+        note="Poisson coefficients are log incidence-rate ratios (Glass's Δ not defined); IV "
+        "coefficients are effects per unit of dosage; interactions are differences between groups.",
+    )
+
+
 def attrition_table(results: Results) -> TableView:
     rows = tuple(
         (
@@ -110,15 +133,11 @@ def balance_view(results: Results) -> TableView:
             if level is None or level != level
             else f"{r['characteristic']}: {level} (%)"
         )
-
-        def cell(mean: float, sd: float, n: int) -> str:
-            return f"{number(mean)}" + ("" if sd != sd else f" ({number(sd, 3)})") + f"; {n}"
-
         rows.append(
             (
                 name,
-                cell(r["mean_treatment"], r["sd_treatment"], r["n_treatment"]),
-                cell(r["mean_control"], r["sd_control"], r["n_control"]),
+                _balance_cell(r["mean_treatment"], r["sd_treatment"], r["n_treatment"]),
+                _balance_cell(r["mean_control"], r["sd_control"], r["n_control"]),
                 number(r["std_difference"], 3),
             )
         )

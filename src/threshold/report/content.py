@@ -1,0 +1,80 @@
+"""What every format of the report says, in order: the status line, the tables, the methods."""
+
+from __future__ import annotations
+
+from threshold.analysis import Results
+from threshold.report.tables import (
+    TableView,
+    attrition_table,
+    balance_view,
+    further_table,
+    impact_table,
+)
+
+SE_WORDS = {
+    "hc1": "heteroskedasticity-robust (HC1, as Stata's `robust`)",
+    "hc2": "heteroskedasticity-robust (HC2)",
+    "hc3": "heteroskedasticity-robust (HC3)",
+    "classical": "classical (homoskedastic)",
+    "cluster": "clustered by randomisation block",
+}
+FIGURES_DIR = "figures"
+"""Where write_report puts the PNGs, beside report.md, which refers to them."""
+
+
+def title(results: Results) -> str:
+    return f"{results.trial}: impact evaluation"
+
+
+def status(results: Results) -> str:
+    """Confirmatory (with the protocol's digest) or, in capitals, exploratory."""
+    if results.confirmatory:
+        digest = str(results.protocol_sha256)[:12]
+        return f"Confirmatory analysis of the locked protocol (SHA-256 {digest})."
+    if results.protocol_state == "none":
+        return "EXPLORATORY ANALYSIS of a flat table: no pre-registered protocol."
+    return (
+        "EXPLORATORY ANALYSIS: the protocol was "
+        + ("changed after it was locked" if results.protocol_state == "altered" else "not locked")
+        + "; these are not the pre-registered results."
+    )
+
+
+def views(results: Results) -> list[TableView]:
+    """The report's tables, in order."""
+    return [
+        impact_table(results, "primary"),
+        impact_table(results, "secondary"),
+        *([further] if (further := further_table(results)).rows else []),
+        attrition_table(results),
+        balance_view(results),
+    ]
+
+
+def methods(results: Results) -> list[str]:
+    """The methods, in words."""
+    se = SE_WORDS.get(results.standard_errors, results.standard_errors)
+    if results.multiplicity == "none":
+        multiplicity = "No adjustment was made for multiple secondary outcomes."
+    else:
+        multiplicity = (
+            "Secondary outcomes' p-values are also shown adjusted by the "
+            f"{results.multiplicity.capitalize()} method."
+        )
+    return [
+        "Schools were randomised within blocks; the analysis is by intention to treat: every "
+        "school is analysed in the arm it was allocated to, whatever it received.",
+        "Each outcome was regressed by ordinary least squares on the allocation, the same outcome "
+        "in the baseline year and the randomisation blocks. Where a school's local authority could "
+        "not provide baseline data, the baseline was set to zero and a missing-baseline indicator "
+        f"added. Standard errors are {se}.",
+        "Effect sizes are Glass's Δ: the coefficient divided by the standard deviation of the "
+        "outcome among control schools; its confidence interval is the coefficient's interval "
+        "divided by the same standard deviation. The % point change is the coefficient × 100.",
+        f"Tests are two-sided at the {results.alpha:.0%} level. {multiplicity}",
+        "Outcomes an LA could not provide are missing for its schools, never counted as zero.",
+    ]
+
+
+def footer(results: Results) -> str:
+    return f"Produced by {results.software}."
