@@ -50,7 +50,8 @@ def _reference(data: AnalysisData, y: pd.Series, sample: pd.Series, **fit):
 
 def test_every_planned_specification_is_estimated(setting):
     _, protocol, _, robustness, _ = setting
-    assert set(robustness) == {spec.name for spec in protocol.robustness}
+    names = {name.split(" (")[0] for name in robustness}
+    assert names == {spec.name for spec in protocol.robustness}
 
 
 def test_binary_outcome_is_a_linear_probability_model_of_any_nfa_contact(setting):
@@ -58,8 +59,28 @@ def test_binary_outcome_is_a_linear_probability_model_of_any_nfa_contact(setting
     sample = _sample(data)
     any_nfa = (data.outcomes["nfa_contacts"]["y"] > 0).astype(float)
     reference = _reference(data, any_nfa, sample)
-    assert robustness["binary"].coef == pytest.approx(reference.params["treated"], rel=1e-9)
-    assert robustness["binary"].se == pytest.approx(reference.bse["treated"], rel=1e-9)
+    linear = robustness["binary (linear probability)"]
+    assert linear.coef == pytest.approx(reference.params["treated"], rel=1e-9)
+    assert linear.se == pytest.approx(reference.bse["treated"], rel=1e-9)
+
+
+def test_binary_outcome_by_logit_drops_blocks_without_variation(setting):
+    _, _, data, robustness, _ = setting
+    logit = robustness["binary (logit)"]
+    assert logit.specification["odds_ratio"] == pytest.approx(np.exp(logit.coef))
+    sample = _sample(data)
+    any_nfa = (data.outcomes["nfa_contacts"]["y"] > 0).astype(float)
+    grouped = any_nfa[sample].groupby(data.units.loc[sample, "block"])
+    varies = (grouped.transform("max") > grouped.transform("min")).reindex(
+        sample.index, fill_value=False
+    )
+    kept = sample & varies
+    assert logit.specification["n"] == kept.sum()
+    design = itt_design(data.units[kept], data.outcomes["nfa_contacts"]["baseline"][kept], ())
+    design = sm.add_constant(design.drop(columns="baseline_missing"))
+    reference = sm.Logit(any_nfa[kept], design).fit(disp=0, cov_type="HC0")
+    assert logit.coef == pytest.approx(reference.params["treated"], rel=1e-6)
+    assert logit.se == pytest.approx(reference.bse["treated"], rel=1e-5)
 
 
 def test_poisson_with_exposure_and_all_zero_blocks_dropped(setting):

@@ -115,3 +115,49 @@ def test_results_carry_the_randomisation_inference_p_value(demo):
     assert inference["outcome"] == "nfa_contacts"
     assert 0 < inference["p_value"] <= 1
     assert "Randomisation inference" in (out / "report" / "report.md").read_text()
+
+
+def test_flat_table_mode_writes_the_same_outputs(demo, tmp_path):
+    out, _ = demo
+    schools = (out / "world" / "schools.csv").read_text().splitlines()
+    allocations = dict(
+        line.split(",")[:3:2]
+        for line in (out / "world" / "allocations.csv").read_text().splitlines()
+    )
+    rows = ["urn,arm,pct_fsm,score"]
+    for line in schools[1:]:
+        urn, fsm = line.split(",")[0], line.split(",")[8]
+        rows.append(f"{urn},{allocations[urn]},{fsm},{float(fsm or 0) / 10}")
+    table = tmp_path / "units.csv"
+    table.write_text("\n".join(rows) + "\n")
+    result = subprocess.run(
+        [
+            THRESHOLD,
+            "analyse",
+            "--table",
+            str(table),
+            "--arm",
+            "arm",
+            "--treatment",
+            "treatment",
+            "--outcome",
+            "score",
+            "--covariate",
+            "pct_fsm",
+            "--out",
+            str(tmp_path / "flat"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    results = json.loads((tmp_path / "flat" / "results.json").read_text())
+    assert results["protocol"]["state"] == "none"
+    assert results["estimates"][0]["outcome"] == "score"
+    assert (tmp_path / "flat" / "report.docx").exists()
+    assert "no pre-registered protocol" in (tmp_path / "flat" / "report.md").read_text()
+    missing = subprocess.run(
+        [THRESHOLD, "analyse", "--table", str(table)], capture_output=True, text=True
+    )
+    assert missing.returncode == 2
+    assert "--table needs --arm, --treatment and --outcome" in missing.stderr

@@ -49,11 +49,16 @@ def robustness_estimates(
         settings = spec.settings
         if spec.kind == "binary":
             binary = _with_outcome(data, primary.name, lambda y: (y > 0).astype(float))
-            estimate = estimate_itt(
-                binary, primary.name, analysis=label, **options | {"per_pupil": False}
+            linear = estimate_itt(
+                binary,
+                primary.name,
+                analysis=f"{label} (linear probability)",
+                **options | {"per_pupil": False},
             )
+            estimates.append(replace(linear, description=spec.description))
+            estimate = _glm(data, primary.name, f"{label} (logit)", protocol.alpha, logit=True)
         elif spec.kind == "poisson":
-            estimate = _poisson(data, primary.name, label, protocol.alpha)
+            estimate = _glm(data, primary.name, label, protocol.alpha, logit=False)
         elif spec.kind == "complete_case":
             has_baseline = data.outcomes[primary.name]["baseline"].notna()
             estimate = estimate_itt(
@@ -192,29 +197,36 @@ def _with_outcome(data: AnalysisData, outcome: str, transform) -> AnalysisData:
     return AnalysisData(data.units, {**data.outcomes, outcome: changed})
 
 
-def _poisson(data: AnalysisData, outcome: str, label: str, alpha: float) -> Estimate:
-    """Poisson regression of the count (rate × pupils) with pupils as exposure and robust
-    (sandwich) standard errors; the coefficient is the log incidence-rate ratio. Blocks without
-    any event are dropped (their dummies have no finite estimate), as Stata drops them."""
+def _glm(data: AnalysisData, outcome: str, label: str, alpha: float, *, logit: bool) -> Estimate:
+    """Poisson regression of the count (rate × pupils, pupils as exposure; the coefficient is
+    the log incidence-rate ratio), or logit of any event (the log odds ratio), on the ITT
+    model's regressors with robust (sandwich) standard errors. Blocks whose schools all share
+    the outcome (no events, or for logit all events) have no finite estimate and are dropped,
+    as Stata drops them."""
     linear = estimate_itt(data, outcome, analysis=label, alpha=alpha)
     units, frame = data.units, data.outcomes[outcome]
     sample = ~units["withdrawn"].astype(bool) & frame["y"].notna()
     pupils = units["pupils_on_roll"].astype(float)
-    counts = (frame["y"] * pupils).round()
-    with_events = counts[sample].groupby(units.loc[sample, "block"]).transform("sum") > 0
-    sample &= with_events.reindex(units.index, fill_value=False)
+    response = (frame["y"] > 0).astype(float) if logit else (frame["y"] * pupils).round()
+    by_block = response[sample].groupby(units.loc[sample, "block"])
+    varies = (
+        (by_block.transform("max") > by_block.transform("min"))
+        if logit
+        else by_block.transform("sum") > 0
+    )
+    sample &= varies.reindex(units.index, fill_value=False)
     design = itt_design(units.loc[sample], frame.loc[sample, "baseline"], ())
     design.insert(0, "_cons", 1.0)
     design = design.loc[:, _independent(design.to_numpy(dtype=float))]
+    family = sm.families.Binomial() if logit else sm.families.Poisson()
+    exposure = None if logit else pupils[sample].to_numpy()
     fit = sm.GLM(
-        counts[sample].to_numpy(),
-        design.to_numpy(dtype=float),
-        family=sm.families.Poisson(),
-        exposure=pupils[sample].to_numpy(),
+        response[sample].to_numpy(), design.to_numpy(dtype=float), family=family, exposure=exposure
     ).fit(cov_type="HC0")
     position = list(design.columns).index("treated")
     low, high = fit.conf_int(alpha=alpha)[position]
     nan = float("nan")
+    ratio = "odds_ratio" if logit else "incidence_rate_ratio"
     return replace(
         linear,
         coef=float(fit.params[position]),
@@ -233,10 +245,10 @@ def _poisson(data: AnalysisData, outcome: str, label: str, alpha: float) -> Esti
         pct_point_ci_high=None,
         specification={
             **linear.specification,
-            "model": "Poisson GLM, log link, exposure = pupils on roll",
+            "model": "logit of any event" if logit else "Poisson GLM, exposure = pupils on roll",
             "standard_errors": "robust (sandwich, HC0)",
-            "coefficient": "log incidence-rate ratio",
-            "incidence_rate_ratio": float(np.exp(fit.params[position])),
+            "coefficient": "log odds ratio" if logit else "log incidence-rate ratio",
+            ratio: float(np.exp(fit.params[position])),
             "n": int(sample.sum()),
         },
     )

@@ -100,8 +100,9 @@ def further_table(results: Results) -> TableView:
         f"Further analyses of the primary outcome ({results.primary.outcome})",
         ("Analysis", "Coefficient (SE)", "95% CI", "Glass's Δ (95% CI)", "p-value", "n (T; C)"),
         rows,
-        note="Poisson coefficients are log incidence-rate ratios (Glass's Δ not defined); IV "
-        "coefficients are effects per unit of dosage; interactions are differences between groups.",
+        note="Poisson coefficients are log incidence-rate ratios and logit coefficients log odds "
+        "ratios (Glass's Δ not defined); IV coefficients are effects per unit of dosage; "
+        "interactions are differences between groups.",
     )
 
 
