@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from threshold.cli import analyse, contract, design, protocol, randomise, synth, validate
+from threshold.cli import analyse, contract, design, link, protocol, randomise, synth, validate
 from threshold.model import InputError
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app.command("synth")(synth.synth)
 app.command("demo")(synth.demo)
 app.command("randomise")(randomise.randomise_command)
 app.command("analyse")(analyse.analyse)
+app.command("link")(link.link)
 app.add_typer(contract.app, name="contract")
 app.add_typer(design.app, name="design")
 app.add_typer(protocol.app, name="protocol")

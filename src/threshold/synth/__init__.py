@@ -3,13 +3,14 @@ tests and benchmarks."""
 
 from threshold.synth.api import Allocate, World, synthesise, write_world
 from threshold.synth.config import Effects, WorldConfig
-from threshold.synth.messy import write_messy_exports
+from threshold.synth.messy import mangle_school_name, write_messy_exports
 
 __all__ = [
     "Allocate",
     "Effects",
     "World",
     "WorldConfig",
+    "mangle_school_name",
     "synthesise",
     "write_messy_exports",
     "write_world",
