@@ -12,7 +12,11 @@ from threshold.analysis.impact import adjust_p_values, estimate_itt
 from threshold.analysis.inference import randomisation_test
 from threshold.analysis.iv import estimate_excluding_zero_dose, estimate_iv_any, estimate_iv_dose
 from threshold.analysis.results import Estimate, Results
-from threshold.analysis.specifications import robustness_estimates, subgroup_estimates
+from threshold.analysis.specifications import (
+    primary_options,
+    robustness_estimates,
+    subgroup_estimates,
+)
 from threshold.model import Arm
 from threshold.trial import SCHOOL_CHARACTERISTICS, LockStatus, Protocol, balance_table
 
@@ -90,11 +94,7 @@ def compliance_estimates(data: AnalysisData, protocol: Protocol) -> list[Estimat
     """The protocol's compliance analyses of the primary outcome (excluding treatment schools
     with no session; 2SLS of dosage or any session instrumented by assignment)."""
     primary = protocol.primary
-    options = {
-        "se": protocol.standard_errors,
-        "alpha": protocol.alpha,
-        "per_pupil": primary.per_pupil,
-    }
+    options = primary_options(protocol)
     estimates = []
     for spec in protocol.compliance:
         if spec.kind == "exclude_zero_dose":

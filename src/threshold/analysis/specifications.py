@@ -33,16 +33,21 @@ MIN_PER_ARM = 10
 """Fewest schools per arm for a separate estimate within a subgroup level."""
 
 
+def primary_options(protocol: Protocol) -> dict[str, object]:
+    """The estimation options the protocol sets for analyses of its primary outcome."""
+    return {
+        "se": protocol.standard_errors,
+        "alpha": protocol.alpha,
+        "per_pupil": protocol.primary.per_pupil,
+    }
+
+
 def robustness_estimates(
     tables: Mapping[str, pd.DataFrame], data: AnalysisData, protocol: Protocol
 ) -> list[Estimate]:
     """One estimate per robustness specification of the primary outcome."""
     primary = protocol.primary
-    options = {
-        "se": protocol.standard_errors,
-        "alpha": protocol.alpha,
-        "per_pupil": primary.per_pupil,
-    }
+    options = primary_options(protocol)
     estimates = []
     for spec in protocol.robustness:
         label = f"robustness: {spec.name}"
@@ -95,11 +100,7 @@ def subgroup_estimates(
 ) -> list[Estimate]:
     """Estimates for each subgroup analysis of the primary outcome."""
     primary = protocol.primary
-    options = {
-        "se": protocol.standard_errors,
-        "alpha": protocol.alpha,
-        "per_pupil": primary.per_pupil,
-    }
+    options = primary_options(protocol)
     estimates: list[Estimate] = []
     for spec in protocol.subgroups:
         if spec.kind == "windows":
