@@ -1,4 +1,4 @@
-"""`threshold link MENTIONS.csv --register REGISTER.csv --out LINKED.csv`: school linkage."""
+"""`threshold link …` (school linkage) and `threshold link-accept …` (the review decisions)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,18 @@ import time
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 
-from threshold.frontdoor import link_schools
+from threshold.frontdoor import accept_decisions, link_schools, review_queue
 from threshold.register import read_register
 from threshold.trial import read_units
+
+Remembered = Annotated[
+    Path | None,
+    typer.Option(help="CSV of decisions remembered per LA (read, and written by link-accept)."),
+]
 
 
 def link(
@@ -20,15 +26,51 @@ def link(
     ],
     register: Annotated[Path, typer.Option(help="GIAS register CSV (URN, name and LA columns).")],
     out: Annotated[Path, typer.Option(help="Where to write the linked CSV.")] = Path("linked.csv"),
+    remembered: Remembered = None,
+    queue: Annotated[
+        Path | None, typer.Option(help="Write the review queue here (one row per distinct string).")
+    ] = None,
 ) -> None:
     """Link free-text school names to register URNs: auto, review (with candidates) or none."""
     started = time.perf_counter()
-    linked = link_schools(read_units(mentions), read_register(register))
+    table = read_units(mentions)
+    schools = read_register(register)
+    known = _read_remembered(remembered)
+    linked = link_schools(table, schools, known)
     out.parent.mkdir(parents=True, exist_ok=True)
     linked.to_csv(out, index=False, lineterminator="\n")
     counts = linked["decision"].value_counts()
-    Console(highlight=False, soft_wrap=True).print(
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(
         f"Linked {len(linked):,} mentions in {time.perf_counter() - started:.1f} s: "
         f"{counts.get('auto', 0):,} auto, {counts.get('review', 0):,} to review, "
         f"{counts.get('none', 0):,} none. Wrote {out}."
     )
+    if queue is not None:
+        waiting = review_queue(table, linked, schools)
+        waiting.to_csv(queue, index=False, lineterminator="\n")
+        console.print(
+            f"Review queue: {len(waiting):,} distinct strings in {queue}; fill in `decision` "
+            "with a URN or `none`, then run `threshold link-accept`."
+        )
+
+
+def link_accept(
+    queue: Annotated[Path, typer.Argument(help="The review queue with `decision` filled in.")],
+    register: Annotated[Path, typer.Option(help="GIAS register CSV (URN, name and LA columns).")],
+    remembered: Annotated[Path, typer.Option(help="CSV of remembered decisions to update.")],
+) -> None:
+    """Remember the review decisions, so the same strings link automatically next time."""
+    decisions = read_units(queue)
+    updated = accept_decisions(
+        decisions, read_register(register), _read_remembered(remembered), path=str(queue)
+    )
+    remembered.parent.mkdir(parents=True, exist_ok=True)
+    updated.to_csv(remembered, index=False, lineterminator="\n")
+    Console(highlight=False, soft_wrap=True).print(
+        f"{len(updated):,} remembered decisions in {remembered}."
+    )
+
+
+def _read_remembered(path: Path | None) -> pd.DataFrame | None:
+    return read_units(path) if path is not None and path.exists() else None

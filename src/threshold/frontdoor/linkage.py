@@ -82,12 +82,16 @@ class _Block:
     town_words: re.Pattern[str] | None
 
 
-def link_schools(mentions: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
+def link_schools(
+    mentions: pd.DataFrame, register: pd.DataFrame, remembered: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """One row per mention: `mention_id`, `urn` (blank unless auto), `score`, `decision`,
     `candidates` (`urn:score` best first, `;`-separated) and `reason`.
 
     `mentions` needs `mention_id`, `school_name` and `la_code` (optionally `town`, `postcode`);
     `register` needs `urn`, `name` and `la_code` (optionally `town`, `postcode`).
+    `remembered` holds decisions people made before (`la_code`, `name_key`, `urn`; a blank URN
+    means "not a school"): the same string in the same LA then gets the same answer.
     """
     _require(mentions, ("mention_id", "school_name", "la_code"), "the mentions table")
     _require(register, ("urn", "name", "la_code"), "the register")
@@ -101,9 +105,25 @@ def link_schools(mentions: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame
     )
     distinct = keys.drop_duplicates().reset_index(drop=True)
     decided = _decide(distinct, _blocks(register))
+    if remembered is not None and len(remembered):
+        decided = _apply_remembered(decided, remembered)
     linked = keys.merge(decided, on=["name", "la_code", "town", "district"], how="left", sort=False)
     linked.insert(0, "mention_id", mentions["mention_id"].to_numpy())
     return linked[["mention_id", "urn", "score", "decision", "candidates", "reason"]]
+
+
+def _apply_remembered(decided: pd.DataFrame, remembered: pd.DataFrame) -> pd.DataFrame:
+    known = remembered.drop_duplicates(["la_code", "name_key"], keep="last").set_index(
+        ["la_code", "name_key"]
+    )
+    keys = pd.MultiIndex.from_arrays([decided["la_code"], decided["name"]])
+    hit = keys.isin(known.index)
+    urns = known["urn"].reindex(keys[hit]).astype("Int64").to_numpy()
+    decided = decided.copy()
+    decided.loc[hit, "urn"] = urns
+    decided.loc[hit, "decision"] = np.where(pd.isna(urns), "none", "auto")
+    decided.loc[hit, "reason"] = "remembered decision"
+    return decided
 
 
 def _require(frame: pd.DataFrame, needed: tuple[str, ...], what: str) -> None:
