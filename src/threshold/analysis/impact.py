@@ -13,7 +13,7 @@ from statsmodels.stats.multitest import multipletests
 
 from threshold.analysis.data import AnalysisData
 from threshold.analysis.effects import glass_delta, hedges_g, mean_ci
-from threshold.analysis.ols import SE, fit_ols
+from threshold.analysis.ols import SE, Coefficient, fit_ols
 from threshold.analysis.results import ArmSummary, Estimate
 from threshold.model import Arm, InputError
 
@@ -62,35 +62,13 @@ def estimate_itt(
     effect = fit.estimate(term)
     y_t, y_c = y[treated[sample]], y[~treated[sample]]
     control_sd = float(y_c.std(ddof=1))
-    delta = glass_delta(effect.coef, effect.ci_low, effect.ci_high, control_sd)
-    g = hedges_g(
-        effect.coef,
-        effect.ci_low,
-        effect.ci_high,
-        float(y_t.std(ddof=1)),
-        control_sd,
-        len(y_t),
-        len(y_c),
-    )
     randomised = units.index
+    sizes = (float(y_t.std(ddof=1)), control_sd, len(y_t), len(y_c))
     return Estimate(
         outcome=outcome,
         analysis=analysis,
         description=description,
-        coef=effect.coef,
-        se=effect.se,
-        ci_low=effect.ci_low,
-        ci_high=effect.ci_high,
-        p_value=effect.p_value,
-        glass_delta=delta[0],
-        glass_ci_low=delta[1],
-        glass_ci_high=delta[2],
-        hedges_g=g[0],
-        hedges_ci_low=g[1],
-        hedges_ci_high=g[2],
-        pct_point=100 * effect.coef if per_pupil else None,
-        pct_point_ci_low=100 * effect.ci_low if per_pupil else None,
-        pct_point_ci_high=100 * effect.ci_high if per_pupil else None,
+        **effect_fields(effect, *sizes, per_pupil=per_pupil),
         n_treatment=len(y_t),
         n_control=len(y_c),
         treatment=_arm(frame["y"], randomised[treated.to_numpy()], sample, alpha),
@@ -112,6 +90,38 @@ def estimate_itt(
             "control_sd": control_sd,
         },
     )
+
+
+def effect_fields(
+    effect: Coefficient,
+    sd_treatment: float,
+    sd_control: float,
+    n_treatment: int,
+    n_control: int,
+    *,
+    per_pupil: bool,
+) -> dict[str, float | None]:
+    """An estimate's coefficient, CI and p-value with the effect sizes derived from them:
+    Glass's Δ, Hedges' g and (per-pupil outcomes only) the % point change."""
+    ci = (effect.coef, effect.ci_low, effect.ci_high)
+    delta = glass_delta(*ci, sd_control)
+    g = hedges_g(*ci, sd_treatment, sd_control, n_treatment, n_control)
+    return {
+        "coef": effect.coef,
+        "se": effect.se,
+        "ci_low": effect.ci_low,
+        "ci_high": effect.ci_high,
+        "p_value": effect.p_value,
+        "glass_delta": delta[0],
+        "glass_ci_low": delta[1],
+        "glass_ci_high": delta[2],
+        "hedges_g": g[0],
+        "hedges_ci_low": g[1],
+        "hedges_ci_high": g[2],
+        "pct_point": 100 * effect.coef if per_pupil else None,
+        "pct_point_ci_low": 100 * effect.ci_low if per_pupil else None,
+        "pct_point_ci_high": 100 * effect.ci_high if per_pupil else None,
+    }
 
 
 def adjust_p_values(estimates: Sequence[Estimate], method: str) -> list[Estimate]:

@@ -21,8 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from threshold.analysis.data import AnalysisData
-from threshold.analysis.effects import glass_delta, hedges_g
-from threshold.analysis.impact import estimate_itt, itt_design
+from threshold.analysis.impact import effect_fields, estimate_itt, itt_design
 from threshold.analysis.ols import (
     COLLINEAR_TOL,
     CONSTANT,
@@ -328,32 +327,10 @@ def _estimate_iv(
     effect = fit.estimate(str(received.name))
     stage = fit.first_stages[0]
     control_sd = float(itt.specification["control_sd"])  # type: ignore[arg-type]
-    delta = glass_delta(effect.coef, effect.ci_low, effect.ci_high, control_sd)
-    g = hedges_g(
-        effect.coef,
-        effect.ci_low,
-        effect.ci_high,
-        itt.treatment.sd,
-        itt.control.sd,
-        itt.n_treatment,
-        itt.n_control,
-    )
+    sizes = (itt.treatment.sd, control_sd, itt.n_treatment, itt.n_control)
     return replace(
         itt,
-        coef=effect.coef,
-        se=effect.se,
-        ci_low=effect.ci_low,
-        ci_high=effect.ci_high,
-        p_value=effect.p_value,
-        glass_delta=delta[0],
-        glass_ci_low=delta[1],
-        glass_ci_high=delta[2],
-        hedges_g=g[0],
-        hedges_ci_low=g[1],
-        hedges_ci_high=g[2],
-        pct_point=100 * effect.coef if per_pupil else None,
-        pct_point_ci_low=100 * effect.ci_low if per_pupil else None,
-        pct_point_ci_high=100 * effect.ci_high if per_pupil else None,
+        **effect_fields(effect, *sizes, per_pupil=per_pupil),
         dropped=fit.dropped,
         specification=itt.specification
         | specification
