@@ -1,15 +1,16 @@
-# Every target does its own set-up: a fresh machine needs only Python 3.11 and make.
+# Every target does its own set-up: a fresh machine needs only Python 3.11, make and npm.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 
-.PHONY: demo test lint setup clean
+.PHONY: demo test lint setup static clean
 
 demo: $(STAMP)  ## the main job: synthesise a world, validate it, print a summary
 	$(BIN)/threshold demo --out demo-output
 
-test: $(STAMP)  ## the whole test suite, with lint and the import contracts
+test: $(STAMP) $(NODE_STAMP)  ## the whole test suite, with lint and the import contracts
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest
@@ -19,7 +20,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-setup: $(STAMP)
+setup: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,5 +28,14 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e '.[test]'
 	touch $(STAMP)
 
+# GOV.UK Frontend (served as static files) and axe-core (accessibility checks), exactly as
+# pinned in package-lock.json; never copied into the repository.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+static: $(STAMP) $(NODE_STAMP)  ## collect static files into staticfiles/ (production settings)
+	DJANGO_SETTINGS_MODULE=threshold.web.config.settings.production $(BIN)/python manage.py collectstatic --no-input
+
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) demo-output .pytest_cache .ruff_cache .import_linter_cache node_modules staticfiles

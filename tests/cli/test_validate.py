@@ -3,33 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from factories.cli import run_threshold
 from factories.contract import valid_tables, write_csv, write_directory
 from threshold.cli.validate import MSG_NOT_A_DIRECTORY
 from threshold.model.contract import TABLES
 from threshold.model.files import check_directory
-
-SCRIPT = Path(sys.executable).parent / "threshold"
-
-
-def run_threshold(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    """Run the installed `threshold` console script with `args`, as a user would."""
-    env = {key: value for key, value in os.environ.items() if key != "FORCE_COLOR"}
-    return subprocess.run(
-        [str(SCRIPT), *map(str, args)],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env={**env, "NO_COLOR": "1"},
-        timeout=120,
-        check=False,
-    )
 
 
 def invalid_directory(directory: Path) -> Path:

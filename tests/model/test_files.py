@@ -14,6 +14,7 @@ from threshold.model.files import (
     MSG_ABOVE_MAXIMUM,
     MSG_BELOW_MINIMUM,
     MSG_DANGLING_REFERENCE,
+    MSG_DATE_RANGE,
     MSG_DUPLICATE_COLUMN,
     MSG_DUPLICATE_KEY,
     MSG_EMPTY_FILE,
@@ -93,6 +94,8 @@ CELL_CASES = [
     ("contacts", 1, {"cont_contact_date": "2021-1-5"}, "cont_contact_date", MSG_NOT_DATE),
     ("contacts", 1, {"cont_contact_date": "2021-10-04 09:00"}, "cont_contact_date", MSG_NOT_DATE),
     ("allocations", 2, {"withdrawn_on": "2022-13-01"}, "withdrawn_on", MSG_NOT_DATE),
+    ("contacts", 1, {"cont_contact_date": "0001-01-01"}, "cont_contact_date", MSG_DATE_RANGE),
+    ("referrals", 1, {"cine_referral_date": "2999-09-01"}, "cine_referral_date", MSG_DATE_RANGE),
     # not a code
     ("schools", 1, {"phase": "Primary"}, "phase", MSG_NOT_CODE),
     ("contacts", 2, {"cont_contact_source_code": "6 "}, "cont_contact_source_code", MSG_NOT_CODE),

@@ -8,7 +8,20 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from threshold.cli import analyse, contract, design, link, protocol, randomise, synth, validate
+from threshold.cli import (
+    analyse,
+    contract,
+    design,
+    frontdoor,
+    link,
+    measures,
+    protocol,
+    randomise,
+    register,
+    synth,
+    validate,
+    web,
+)
 from threshold.model import InputError
 
 app = typer.Typer(
@@ -27,7 +40,11 @@ app.command("link")(link.link)
 app.command("link-accept")(link.link_accept)
 app.add_typer(contract.app, name="contract")
 app.add_typer(design.app, name="design")
+app.add_typer(frontdoor.app, name="frontdoor")
 app.add_typer(protocol.app, name="protocol")
+app.add_typer(measures.app, name="measures")
+app.add_typer(register.app, name="register")
+app.add_typer(web.app, name="web")
 
 
 def main() -> None:

@@ -34,6 +34,7 @@ MSG_NOT_INTEGER = "{value!r} is not a whole number"
 MSG_INTEGER_TOO_LARGE = "{value!r} has too many digits (at most 18)"
 MSG_NOT_NUMBER = "{value!r} is not a number"
 MSG_NOT_DATE = "{value!r} is not a date written YYYY-MM-DD"
+MSG_DATE_RANGE = "{value!r} is not between 1900-01-01 and 2100-12-31"
 MSG_NOT_BOOLEAN = "{value!r} is not true or false"
 MSG_NOT_CODE = "{value!r} is not an allowed value ({allowed})"
 MSG_PATTERN = "{value!r} is not {hint}"
@@ -44,6 +45,7 @@ MSG_DANGLING_REFERENCE = "{value!r} is not a {field} in {table}.csv"
 MSG_MISSING_REFERENCED_FILE = "refers to {table}.csv, which is not in the directory"
 
 _BOOLEANS = {"true": True, "false": False}
+_EARLIEST, _LATEST = pd.Timestamp("1900-01-01"), pd.Timestamp("2100-12-31")
 
 
 @dataclass(frozen=True, order=True)
@@ -97,7 +99,6 @@ def check_table(path: Path, table: Table) -> CheckedTable:
         return _failed(table, [Violation(name, None, None, MSG_EMPTY_FILE)])
     header, records = rows[0], rows[1:]
     violations = _check_header(name, header, table)
-    present = [column for column in table.columns if column in header]
     width = len(header)
     good: list[list[str]] = []
     row_numbers: list[int] = []
@@ -114,8 +115,26 @@ def check_table(path: Path, table: Table) -> CheckedTable:
         row_numbers.append(number)
     raw = pd.DataFrame(good, columns=header, dtype=object) if good else pd.DataFrame(columns=header)
     raw = raw.loc[:, ~raw.columns.duplicated()]
+    checked = check_frame(raw, table, file=name, rows=row_numbers)
+    return CheckedTable(table, checked.frame, violations + checked.violations, checked.rows)
+
+
+def check_frame(
+    raw: pd.DataFrame, table: Table, *, file: str, rows: list[int] | None = None
+) -> CheckedTable:
+    """Check text values laid out as `table` (one column per field present), as a file would be.
+
+    `rows` numbers the records in violations (default 1, 2, …); `file` names where they came
+    from. Missing columns are typed as all-missing; a missing required column is not reported
+    here (the header check does that for files).
+    """
+    name = file
+    present = [column for column in table.columns if column in raw.columns]
+    numbers = list(range(1, len(raw) + 1)) if rows is None else rows
+    raw = raw.reset_index(drop=True)
+    violations: list[Violation] = []
     typed = pd.DataFrame(index=raw.index)
-    rows_index = pd.Series(row_numbers, index=raw.index, dtype="int64")
+    rows_index = pd.Series(numbers, index=raw.index, dtype="int64")
     flagged: set[tuple[int, str]] = set()  # cells with a bad value, which no rule re-reports
     for column in table.columns:
         spec = table.field(column)
@@ -250,8 +269,9 @@ def _parse_field(raw: pd.Series, spec: Field) -> tuple[pd.Series, list[tuple[int
             errors="coerce",
         )
         flag(dates.isna(), MSG_NOT_DATE)
+        flag(dates.notna() & ((dates < _EARLIEST) | (dates > _LATEST)), MSG_DATE_RANGE)
         values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
-        values[filled.index[~bad]] = dates[~bad]
+        values[filled.index[~bad]] = dates[~bad].astype("datetime64[ns]")
     elif spec.kind is Kind.BOOLEAN:
         flag(~filled.isin(list(_BOOLEANS)), MSG_NOT_BOOLEAN)
         values = pd.Series(pd.NA, index=raw.index, dtype="boolean")

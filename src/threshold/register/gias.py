@@ -11,12 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from threshold.model import InputError
-
-MSG_UNREADABLE = "{path}: cannot read the register ({reason})"
-MSG_NO_COLUMN = "{path}: the register needs a {what} column (one of: {names})"
-MSG_BAD_URN = "{path} row {row}: URN {value!r} is not a six-digit number"
-MSG_DUPLICATE_URN = "{path} row {row}: URN {value} appears twice"
+from threshold.register._files import check_urns, pick, read_text
 
 COLUMNS = {
     "urn": ("URN", "urn"),
@@ -37,38 +32,10 @@ COLUMNS = {
 
 def read_register(path: Path) -> pd.DataFrame:
     """The register as a frame with the standard column names of `COLUMNS` that are present."""
-    raw = None
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-            raise InputError(MSG_UNREADABLE.format(path=path, reason=error)) from None
-    if raw is None:
-        raise InputError(MSG_UNREADABLE.format(path=path, reason="neither UTF-8 nor Windows-1252"))
-    found = {}
-    for standard, names in COLUMNS.items():
-        present = next((name for name in names if name in raw.columns), None)
-        if present is not None:
-            found[standard] = raw[present].str.strip()
-        elif standard in ("urn", "name"):
-            raise InputError(MSG_NO_COLUMN.format(path=path, what=standard, names=", ".join(names)))
-    register = pd.DataFrame(found)
-    bad = ~register["urn"].str.fullmatch(r"[0-9]{6}")
-    if bad.any():
-        row = int(bad.to_numpy().nonzero()[0][0])
-        raise InputError(
-            MSG_BAD_URN.format(path=path, row=row + 1, value=register["urn"].iloc[row])
-        )
-    repeated = register["urn"].duplicated()
-    if repeated.any():
-        row = int(repeated.to_numpy().nonzero()[0][0])
-        raise InputError(
-            MSG_DUPLICATE_URN.format(path=path, row=row + 1, value=register["urn"].iloc[row])
-        )
-    register["urn"] = register["urn"].astype(int)
+    register = pick(
+        read_text(path, "register"), COLUMNS, ("urn", "name"), path=path, what="register"
+    )
+    register["urn"] = check_urns(register["urn"], path, "URN", unique=True)
     if "postcode" in register:
         register["postcode"] = register["postcode"].str.upper()
     return register.replace("", None)

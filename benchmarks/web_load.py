@@ -1,0 +1,424 @@
+"""Load on the served web service: concurrent signed-in users on loopback, SQLite behind it.
+
+The script makes a temporary directory with a fresh SQLite database, migrates and seeds it
+(`threshold web seed-demo`, with a password it makes up), collects static files, and starts
+the service as production does (`threshold web serve`, gunicorn, production settings) on a
+free port of 127.0.0.1. When /health/ answers, the simulated users (threads, each with its own
+connection and cookies; standard library only) sign in one after another over `--ramp`
+seconds, each then loading its first page and the static files a browser would. Once all are
+signed in, the measured window of `--seconds` begins: every user opens pages from its role's
+mix (USERS, PAGES) with a think time between them. Then they sign out and the server stops.
+
+Every request's status and latency is recorded. An error is a status of 400 or more, an
+unexpected status (a page that should answer 200 redirecting to sign-in, say) or an
+exception (a refused connection, a 30 s time-out). Figures are printed for signing in, the
+window and signing out apart: sign-in is slow by design (PBKDF2 with Django's 1,000,000
+iterations, about 0.7 s of CPU) and is not what users do minute by minute.
+
+Targets (issue 6): 50 concurrent users for 2 minutes, zero errors (in all three phases), p95
+latency in the window under 300 ms. The exit status is 0 only when both are met. Gunicorn
+can be tuned for a run with GUNICORN_CMD_ARGS (e.g. "--workers 3 --threads 8").
+
+    .venv/bin/python benchmarks/web_load.py [--users 50] [--seconds 120] [--port 0]
+        [--think 1.0] [--ramp 30] [--settings production|dev] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import math
+import os
+import random
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET_P95_MS = 300.0
+
+SIGN_IN = "/accounts/sign-in/"
+SIGN_OUT = "/accounts/sign-out/"
+DSL_PAGES: tuple[tuple[str, int], ...] = (
+    ("/", 8),
+    ("/health/", 1),
+)
+"""(path, weight) of the pages a DSL opens. `{urn}` and `{la_code}` in a path become the
+user's school and LA. Add pages here as they are built (programme, supervision, surveys)."""
+
+USERS: tuple[tuple[str, dict[str, str], tuple[tuple[str, int], ...]], ...] = (
+    ("dsl.lead", {"urn": "990001", "la_code": "990"}, DSL_PAGES),
+    ("dsl.deputy", {"urn": "990001", "la_code": "990"}, DSL_PAGES),
+)
+"""(seeded username, its places, its page mix): simulated users take these in turn. Only
+roles without a second factor are here: a TOTP code can be used once, so many concurrent
+sign-ins of one 2FA user would be refused by design."""
+
+ASSET = re.compile(r'(?:href|src)="(/assets/[^"]+\.(?:css|js))"')
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@dataclass
+class Sample:
+    page: str
+    started: float
+    seconds: float
+    error: str | None
+
+
+@dataclass
+class Results:
+    samples: list[Sample] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, sample: Sample) -> None:
+        with self.lock:
+            self.samples.append(sample)
+
+
+class Browser:
+    """One user's connection and cookies; every request is timed and recorded."""
+
+    def __init__(self, port: int, results: Results) -> None:
+        self.port = port
+        self.origin = f"https://127.0.0.1:{port}"
+        self.results = results
+        self.cookies: dict[str, str] = {}
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        page: str,
+        expect: tuple[int, ...] = (200,),
+        form: dict[str, str] | None = None,
+        referer: str | None = None,
+    ) -> tuple[int, dict[str, str], str]:
+        headers = {
+            "Host": f"127.0.0.1:{self.port}",
+            # TLS ends at a proxy in production; this is what the proxy adds.
+            "X-Forwarded-Proto": "https",
+            "Accept-Encoding": "identity",
+        }
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Origin"] = self.origin
+            headers["Referer"] = self.origin + (referer or path)
+        started = time.perf_counter()
+        try:
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+            text = response.read().decode("utf-8", "replace")
+        except (OSError, http.client.HTTPException) as error:
+            self.connection.close()
+            self.results.add(
+                Sample(page, started, time.perf_counter() - started, type(error).__name__)
+            )
+            return 0, {}, ""
+        seconds = time.perf_counter() - started
+        for value in response.headers.get_all("Set-Cookie") or []:
+            self._remember(value)
+        status = response.status
+        error = None
+        if status >= 400 or status not in expect:
+            location = response.headers.get("Location", "")
+            error = f"{status}" + (f" to {urlsplit(location).path}" if location else "")
+        self.results.add(Sample(page, started, seconds, error))
+        return status, dict(response.headers.items()), text
+
+    def _remember(self, header: str) -> None:
+        cookie = SimpleCookie()
+        cookie.load(header)
+        for name, morsel in cookie.items():
+            if morsel.value == "" or morsel["max-age"] == "0":
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = morsel.value
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class Run:
+    """What the users share: the results, when all have signed in, and when to stop."""
+
+    def __init__(self, users: int) -> None:
+        self.results = Results()
+        self.waiting = users
+        self.lock = threading.Lock()
+        self.all_signed_in = threading.Event()
+        self.stop = threading.Event()
+
+    def signed_in(self) -> None:
+        with self.lock:
+            self.waiting -= 1
+            if self.waiting == 0:
+                self.all_signed_in.set()
+
+
+def simulated_user(
+    number: int, port: int, password: str, run: Run, *, start_in: float, think: float
+) -> None:
+    """Sign in, open the first page as a browser would, tell `run` so, then open pages
+    from the role's mix until `run.stop`, and sign out."""
+    username, places, pages = USERS[number % len(USERS)]
+    paths = [path.format(**places) for path, _ in pages]
+    weights = [weight for _, weight in pages]
+    rng = random.Random(number)
+    browser = Browser(port, run.results)
+    told = False
+    try:
+        time.sleep(start_in)
+        _, _, text = browser.request("GET", SIGN_IN, page="sign-in (form)")
+        token = CSRF_INPUT.search(text)
+        if token is None:  # the failure is recorded; without the form this user cannot go on
+            return
+        status, _, _ = browser.request(
+            "POST",
+            SIGN_IN,
+            page="sign-in (post)",
+            expect=(302,),
+            form={
+                "csrfmiddlewaretoken": token.group(1),
+                "username": username,
+                "password": password,
+            },
+        )
+        if status != 302:
+            return
+        _, _, text = browser.request("GET", "/", page="/")
+        for asset in sorted(set(ASSET.findall(text))):  # a browser's first, uncached page
+            browser.request("GET", asset, page="static file")
+        run.signed_in()
+        told = True
+        while not run.stop.wait(rng.uniform(0.5, 1.5) * think):
+            path = rng.choices(paths, weights)[0]
+            browser.request("GET", path, page=path)
+        _, _, text = browser.request("GET", "/", page="/")
+        token = CSRF_INPUT.search(text)
+        browser.request(
+            "POST",
+            SIGN_OUT,
+            page="sign-out",
+            expect=(302,),
+            form={"csrfmiddlewaretoken": token.group(1) if token else ""},
+            referer="/",
+        )
+    finally:
+        if not told:
+            run.signed_in()
+        browser.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def threshold_command() -> list[str]:
+    beside = Path(sys.executable).with_name("threshold")
+    return [str(beside if beside.exists() else shutil.which("threshold") or "threshold")]
+
+
+def prepare(directory: Path, settings: str, password: str) -> dict[str, str]:
+    """Environment for a fresh database in `directory`, migrated, seeded, static files collected."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": f"threshold.web.config.settings.{settings}",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": f"sqlite:///{directory / 'threshold.sqlite3'}",
+        "THRESHOLD_STATIC_ROOT": str(directory / "static"),
+        "THRESHOLD_DEMO_PASSWORD": password,
+    }
+    subprocess.run([*threshold_command(), "web", "seed-demo"], env=env, check=True, cwd=REPO)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "--verbosity", "0"],
+        env=env,
+        check=True,
+        cwd=REPO,
+    )
+    return env
+
+
+def wait_for_health(port: int, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server stopped (exit {server.returncode}) before answering")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/health/", headers={"X-Forwarded-Proto": "https"})
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"/health/ did not answer within {timeout:.0f} s")
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    """SIGTERM: gunicorn finishes the requests in hand and stops its workers."""
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """The nearest-rank percentile (q = 100: the largest)."""
+    if not sorted_values:
+        return float("nan")
+    rank = math.ceil(q / 100 * len(sorted_values))
+    return sorted_values[min(len(sorted_values), max(1, rank)) - 1]
+
+
+def summary(title: str, samples: list[Sample], seconds: float) -> float:
+    """Print the figures for `samples` (over `seconds`); return their p95 in ms."""
+    latencies = sorted(s.seconds * 1000 for s in samples)
+    errors = Counter(f"{s.page}: {s.error}" for s in samples if s.error)
+    print(f"\n{title}")
+    print(f"  requests    {len(samples):>8}")
+    print(f"  errors      {sum(errors.values()):>8}")
+    for kind, count in errors.most_common():
+        print(f"    {count:>8}  {kind}")
+    print(f"  throughput  {len(samples) / seconds if seconds else 0:>8.1f} requests/s")
+    for name, q in (("p50", 50), ("p95", 95), ("p99", 99), ("max", 100)):
+        print(f"  {name}         {percentile(latencies, q):>8.1f} ms")
+    by_page: dict[str, list[float]] = defaultdict(list)
+    for sample in samples:
+        by_page[sample.page].append(sample.seconds * 1000)
+    print(f"  {'page':<20}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
+    for page, values in sorted(by_page.items()):
+        values.sort()
+        print(
+            f"  {page:<20}{len(values):>9}{percentile(values, 50):>9.1f}"
+            f"{percentile(values, 95):>9.1f}{values[-1]:>9.1f}"
+        )
+    return percentile(latencies, 95)
+
+
+def report(run: Run, window: tuple[float, float], users: int) -> bool:
+    """The measured window (all users signed in) against the targets; sign-in and sign-out
+    apart. Errors count wherever they happen."""
+    start, end = window
+    samples = run.results.samples
+    before = [s for s in samples if s.started < start]
+    during = [s for s in samples if start <= s.started < end]
+    after = [s for s in samples if s.started >= end]
+    summary(f"signing in ({users} users, before the window)", before, 0)
+    p95 = summary(f"window: {users} users signed in, {end - start:.1f} s", during, end - start)
+    summary("signing out (after the window)", after, 0)
+    errors = sum(1 for s in samples if s.error)
+    met = errors == 0 and bool(during) and p95 < TARGET_P95_MS
+    print(
+        f"\ntargets (zero errors, window p95 < {TARGET_P95_MS:.0f} ms): "
+        f"{'met' if met else 'NOT met'} ({errors} errors in all, window p95 {p95:.1f} ms)"
+    )
+    return met
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=50, help="concurrent users (50)")
+    parser.add_argument("--seconds", type=float, default=120, help="measured window, s (120)")
+    parser.add_argument("--port", type=int, default=0, help="port (0: a free one)")
+    parser.add_argument("--think", type=float, default=1.0, help="mean think time, s (1.0)")
+    parser.add_argument("--ramp", type=float, default=30, help="users sign in over this many s")
+    parser.add_argument("--settings", choices=("production", "dev"), default="production")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = parser.parse_args()
+
+    directory = Path(tempfile.mkdtemp(prefix="threshold-load-"))
+    server = None
+    run = None
+    try:
+        password = secrets.token_urlsafe(18)
+        env = prepare(directory, args.settings, password)
+        port = args.port or free_port()
+        command = [*threshold_command(), "web", "serve", "--port", str(port)]
+        log = (directory / "server.log").open("wb")
+        server = subprocess.Popen(
+            command, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            wait_for_health(port, server)
+        except SystemExit:
+            log.flush()
+            print((directory / "server.log").read_text()[-3000:], file=sys.stderr)
+            raise
+        tuning = os.environ.get("GUNICORN_CMD_ARGS")
+        print(
+            f"serving: {' '.join(command[1:])}"
+            + (f" (GUNICORN_CMD_ARGS={tuning!r})" if tuning else "")
+            + f"; cores {len(os.sched_getaffinity(0))}",
+            flush=True,
+        )
+
+        run = Run(args.users)
+        threads = [
+            threading.Thread(
+                target=simulated_user,
+                args=(number, port, password, run),
+                kwargs={"start_in": args.ramp * number / args.users, "think": args.think},
+                daemon=True,
+            )
+            for number in range(args.users)
+        ]
+        for thread in threads:
+            thread.start()
+        while not run.all_signed_in.wait(0.5):  # short waits, so that Ctrl+C is seen
+            pass
+        load = [os.getloadavg()[0]]
+        start = time.perf_counter()
+        while (left := start + args.seconds - time.perf_counter()) > 0:
+            time.sleep(min(left, 0.5))
+        end = time.perf_counter()
+        load.append(os.getloadavg()[0])
+        run.stop.set()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(timeout=0.5)
+        print(f"load average (1 min) {load[0]:.2f} at the window's start, {load[1]:.2f} at its end")
+        met = report(run, (start, end), args.users)
+        return 0 if met else 1
+    except KeyboardInterrupt:
+        print("interrupted: stopping the server", file=sys.stderr)
+        if run is not None:
+            run.stop.set()
+        return 130
+    finally:
+        if server is not None:
+            stop(server)
+            log_text = (directory / "server.log").read_text(errors="replace")
+            print(*[line for line in log_text.splitlines() if "Threshold is at" in line][:1])
+        if args.keep:
+            print(f"kept {directory}")
+        else:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""Production settings, configured only from environment variables (README.md lists them).
+
+There are no defaults for secrets: a missing DJANGO_SECRET_KEY, DATABASE_URL or ALLOWED_HOSTS
+stops the service with a message naming the variable. TLS is expected to end at a proxy that
+sets X-Forwarded-Proto.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from threshold.web.config.settings.base import *  # noqa: F403
+from threshold.web.config.settings.base import database_from_url, required_variable
+
+DEBUG = False
+SECRET_KEY = required_variable("DJANGO_SECRET_KEY", "a long random secret (50+ characters)")
+ALLOWED_HOSTS = [
+    host.strip()
+    for host in required_variable("ALLOWED_HOSTS", "comma-separated host names").split(",")
+    if host.strip()
+]
+DATABASES = {
+    "default": database_from_url(
+        required_variable(
+            "DATABASE_URL", "postgres://USER:PASSWORD@HOST:5432/NAME or sqlite:///PATH"
+        )
+    )
+}
+
+SECURE_SSL_REDIRECT = True
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = int(timedelta(days=365).total_seconds())
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True

@@ -1,0 +1,50 @@
+"""What every page needs: the service navigation for the signed-in user."""
+
+from __future__ import annotations
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.http import HttpRequest
+from django.urls import reverse
+
+from threshold.web.accounts.authorisation import has_permission
+from threshold.web.accounts.permissions import Permission
+
+NAVIGATION = (
+    ("core:home", "Home", None),
+    ("audit:event_list", "Audit log", Permission.AUDIT_VIEW),
+    ("programme:programme_list", "Programmes", Permission.PROGRAMME_MANAGE),
+    ("programme:school_list", "Schedule", Permission.SUPERVISION_VIEW),
+    ("supervision:session_list", "Supervision records", Permission.SUPERVISION_VIEW),
+    ("programme:take_up", "Take-up", (Permission.PROGRAMME_MANAGE, Permission.SUPERVISION_RECORD)),
+    (
+        "programme:meeting_list",
+        "Community of practice",
+        (Permission.PROGRAMME_MANAGE, Permission.SUPERVISION_RECORD),
+    ),
+)
+"""(URL name, text, permission needed to see the link, or a tuple of which any will do) for
+each navigation item."""
+
+Needed = Permission | tuple[Permission, ...] | None
+
+
+def may_follow(user: AbstractBaseUser, needed: Needed) -> bool:
+    """Whether `user` holds `needed` (any of them, for a tuple; None: everyone) somewhere."""
+    if needed is None:
+        return True
+    wanted = needed if isinstance(needed, tuple) else (needed,)
+    return any(has_permission(user, permission) for permission in wanted)
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    """`navigation`: the items this user may follow, the current one marked."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"navigation": []}
+    items = []
+    for name, text, permission in NAVIGATION:
+        if may_follow(user, permission):
+            href = reverse(name)
+            current = request.path == href if name == "core:home" else request.path.startswith(href)
+            items.append({"href": href, "text": text, "active": current})
+    return {"navigation": items}

@@ -1,0 +1,1 @@
+"""Local authorities and schools, populated from the data contract's tables."""

@@ -1,0 +1,1 @@
+"""Delivery of the DSL supervision programme: programmes, enrolments, caseloads, sessions."""

@@ -1,0 +1,216 @@
+"""Forms of the programme pages: plain-English labels; the services check the rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+
+from threshold.model import ChangedBy, SessionFormat, SessionMode
+from threshold.web.accounts.models import User
+from threshold.web.organisations.models import LocalAuthority
+from threshold.web.programme.models import BlockedDate, Enrolment, Programme
+
+MSG_WHOLE_NUMBER = "Enter a whole number"
+MSG_DATE = "Enter a real date"
+MSG_TIME = "Enter a time written like 13:30"
+NUMBER_ATTRS = {"inputmode": "numeric", "class": "govuk-input--width-4"}
+NO_ONE = ("", "No one yet")
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+
+def _number(label: str, *, minimum: int, maximum: int, help_text: str = "") -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label,
+        min_value=minimum,
+        max_value=maximum,
+        help_text=help_text,
+        error_messages={"invalid": MSG_WHOLE_NUMBER},
+        widget=forms.TextInput(attrs=NUMBER_ATTRS),
+    )
+
+
+def _date(label: str, **kwargs: object) -> forms.DateField:
+    return forms.DateField(
+        label=label, widget=DateInput(), error_messages={"invalid": MSG_DATE}, **kwargs
+    )
+
+
+def _time(label: str = "Start time") -> forms.TimeField:
+    return forms.TimeField(
+        label=label,
+        help_text="For example 13:30",
+        widget=TimeInput(),
+        error_messages={"invalid": MSG_TIME},
+    )
+
+
+def _choices(code: type) -> list[tuple[str, str]]:
+    return [(member.value, member.label) for member in code]
+
+
+class ProgrammeForm(forms.Form):
+    """A programme's settings; the LA comes from the page (creating) or the programme."""
+
+    authority = forms.ChoiceField(label="Local authority")
+    school_year = forms.CharField(
+        label="School year",
+        max_length=7,
+        help_text="For example 2024/25",
+        widget=forms.TextInput(attrs={"class": "govuk-input--width-5"}),
+    )
+    starts_on = _date("First day of sessions")
+    ends_on = _date("Last day of sessions")
+    model = forms.ChoiceField(label="Model", choices=Programme.Model.choices)
+    csa_focus = forms.TypedChoiceField(
+        label="Focus on child sexual abuse",
+        choices=(("no", "No"), ("yes", "Yes")),
+        coerce=lambda value: value == "yes",
+    )
+    interval_min_weeks = _number(
+        "Shortest interval between sessions, in weeks", minimum=1, maximum=12
+    )
+    interval_max_weeks = _number(
+        "Longest interval between sessions, in weeks", minimum=1, maximum=12
+    )
+    max_minutes = _number("Longest session, in minutes", minimum=30, maximum=240)
+    planned_sessions = _number(
+        "Sessions each school should have", minimum=1, maximum=20, help_text="In the school year"
+    )
+
+    def __init__(
+        self, *args: object, authorities: list[LocalAuthority] | None = None, **kwargs: object
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if authorities is None:
+            del self.fields["authority"]
+        else:
+            self.fields["authority"].choices = [(la.la_code, la.name) for la in authorities]
+
+    @staticmethod
+    def initial_from(programme: Programme) -> dict[str, object]:
+        """The form's initial values for an existing programme."""
+        initial = {name: getattr(programme, name) for name in ProgrammeForm.base_fields}
+        initial["csa_focus"] = "yes" if programme.csa_focus else "no"
+        return initial
+
+
+class AllocationUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Allocation file",
+        help_text=(
+            "The trial's allocations.csv, with columns urn, block, arm, random_number, order "
+            "and withdrawn_on"
+        ),
+    )
+
+
+class EnrolmentForm(forms.Form):
+    ssw = forms.ChoiceField(label="Supervising social worker", required=False)
+    mou_status = forms.ChoiceField(
+        label="Memorandum of understanding", choices=Enrolment.Agreement.choices
+    )
+    supervision_agreement_status = forms.ChoiceField(
+        label="Supervision agreement", choices=Enrolment.Agreement.choices
+    )
+
+    def __init__(self, *args: object, candidates: list[User], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.candidates = {str(user.pk): user for user in candidates}
+        self.fields["ssw"].choices = [NO_ONE] + [
+            (key, user.get_full_name() or user.get_username())
+            for key, user in self.candidates.items()
+        ]
+
+    def clean_ssw(self) -> User | None:
+        return self.candidates.get(self.cleaned_data["ssw"])
+
+
+class CalendarForm(forms.Form):
+    date = _date("Date")
+    kind = forms.ChoiceField(label="What kind of day", choices=BlockedDate.Kind.choices)
+    note = forms.CharField(
+        label="Note", required=False, max_length=200, help_text="For example: mock exams"
+    )
+
+
+def _when(cleaned: dict[str, object]) -> dt.datetime | None:
+    day, time = cleaned.get("date"), cleaned.get("time")
+    if day is None or time is None:
+        return None
+    return timezone.make_aware(dt.datetime.combine(day, time))
+
+
+class PlanForm(forms.Form):
+    date = _date("Date")
+    time = _time()
+    format = forms.ChoiceField(label="Format", choices=_choices(SessionFormat))
+    mode = forms.ChoiceField(label="Where", choices=_choices(SessionMode))
+    planned_minutes = _number("Length, in minutes", minimum=15, maximum=240)
+
+    def scheduled_for(self) -> dt.datetime | None:
+        return _when(self.cleaned_data)
+
+
+class RescheduleForm(forms.Form):
+    date = _date("New date")
+    time = _time()
+    changed_by = forms.ChoiceField(label="Who asked to move it", choices=_choices(ChangedBy))
+    reason = forms.CharField(label="Why", max_length=300, widget=forms.Textarea)
+
+    def scheduled_for(self) -> dt.datetime | None:
+        return _when(self.cleaned_data)
+
+
+class CancelForm(forms.Form):
+    changed_by = forms.ChoiceField(label="Who cancelled it", choices=_choices(ChangedBy))
+    reason = forms.CharField(label="Why", max_length=300, widget=forms.Textarea)
+
+
+class HeldForm(forms.Form):
+    attendees = _number(
+        "How many of the school's safeguarding team attended", minimum=1, maximum=30
+    )
+    duration_minutes = _number("How long it lasted, in minutes", minimum=1, maximum=240)
+
+
+class MeetingForm(forms.Form):
+    authority = forms.ChoiceField(label="Local authority")
+    held_on = _date("Date of the meeting")
+    attendees = forms.MultipleChoiceField(label="Who attended")
+    topics = forms.CharField(
+        label="Topics",
+        help_text="What was discussed, without identifying any child, family or member of staff",
+        widget=forms.Textarea,
+    )
+
+    def __init__(
+        self,
+        *args: object,
+        authorities: list[LocalAuthority],
+        attendees: list[User],
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.authorities = {la.la_code: la for la in authorities}
+        self.people = {str(user.pk): user for user in attendees}
+        self.fields["authority"].choices = [
+            (code, la.name) for code, la in self.authorities.items()
+        ]
+        self.fields["attendees"].choices = [
+            (key, user.get_full_name() or user.get_username()) for key, user in self.people.items()
+        ]
+
+    def clean_authority(self) -> LocalAuthority:
+        return self.authorities[self.cleaned_data["authority"]]
+
+    def clean_attendees(self) -> list[User]:
+        return [self.people[key] for key in self.cleaned_data["attendees"]]

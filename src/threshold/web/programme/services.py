@@ -1,0 +1,537 @@
+"""Writes of the supervision programme: programmes, enrolments (from the allocation file),
+caseloads and agreements, school calendars, sessions and community-of-practice meetings.
+Each is one transaction with an audit event."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from threshold.model import Arm, ChangedBy, SessionFormat, SessionMode, SessionStatus
+from threshold.web.accounts.models import User
+from threshold.web.audit.models import AuditAction
+from threshold.web.audit.services import Actor, record_event, target_of
+from threshold.web.organisations.models import LocalAuthority, School
+from threshold.web.programme.models import (
+    BlockedDate,
+    CommunityMeeting,
+    Enrolment,
+    Programme,
+    SupervisionSession,
+)
+from threshold.web.programme.selectors import day_text, ssw_candidates
+
+MSG_PROGRAMME_EXISTS = "{authority} already has a programme for {year}: edit that one"
+MSG_SCHOOL_YEAR = "write the school year as YYYY/YY, for example 2024/25"
+MSG_DATES_ORDER = "the programme must end after it starts"
+MSG_INTERVAL = "the shortest interval between sessions must not be longer than the longest"
+MSG_UNKNOWN_SCHOOL = (
+    "allocations.csv row {row} [urn]: school {urn} is not in Threshold; import it first "
+    "(threshold web import-organisations) or correct the URN"
+)
+MSG_SCHOOL_ELSEWHERE = (
+    "allocations.csv row {row} [urn]: school {urn} is in {other}, not {authority}; "
+    "remove the row or upload it to that LA's programme"
+)
+MSG_ALLOCATION_CHANGED = (
+    "allocations.csv row {row} [{field}]: school {urn} was allocated {old!r}, the file says "
+    "{new!r}; an allocation never changes after randomisation: check you have the right file"
+)
+MSG_NOT_SSW = (
+    "{user} is not a supervising social worker in {authority}: give them that role there first"
+)
+MSG_CONTROL_ARM = "{school} is in the control arm: it is not offered supervision"
+MSG_WITHDRAWN = "{school} withdrew on {date}: no sessions can be planned"
+MSG_NO_SSW = "{school} has no supervising social worker: the LA lead assigns one first"
+MSG_TOO_LONG = "a session lasts at most {minutes} minutes in this programme"
+MSG_OUTSIDE_PROGRAMME = "choose a date between {start} and {end}, when the programme runs"
+MSG_NOT_PLANNED = "session {number} with {school} is {status} already: it cannot be changed"
+MSG_REASON_NEEDED = "say why the session was {what}"
+MSG_DAY_TAKEN = "{school} already has {date} in its calendar"
+MSG_NOT_COVERING = "{user} does not cover {authority}: only its SSWs attend its meetings"
+
+
+class ProgrammeError(ValueError):
+    """A request about the programme that cannot be carried out as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class EnrolmentCounts:
+    """How many allocation rows created, updated (a withdrawal date) or left enrolments alone."""
+
+    created: int
+    updated: int
+    unchanged: int
+
+
+def _where(enrolment: Enrolment) -> dict[str, object]:
+    return {
+        "authority_code": enrolment.school.authority.la_code,
+        "school_urn": enrolment.school.urn,
+    }
+
+
+def _check_programme(
+    *, school_year: str, starts_on: dt.date, ends_on: dt.date, min_weeks: int, max_weeks: int
+) -> None:
+    first, _, last = school_year.partition("/")
+    if not (len(first) == 4 and first.isdigit() and last == f"{(int(first) + 1) % 100:02d}"):
+        raise ProgrammeError(MSG_SCHOOL_YEAR)
+    if ends_on <= starts_on:
+        raise ProgrammeError(MSG_DATES_ORDER)
+    if min_weeks > max_weeks:
+        raise ProgrammeError(MSG_INTERVAL)
+
+
+PROGRAMME_FIELDS = (
+    "school_year",
+    "starts_on",
+    "ends_on",
+    "model",
+    "csa_focus",
+    "interval_min_weeks",
+    "interval_max_weeks",
+    "max_minutes",
+    "planned_sessions",
+)
+"""The fields a programme lead sets."""
+
+
+@transaction.atomic
+def programme_create(
+    *,
+    authority: LocalAuthority,
+    school_year: str,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    by: Actor,
+    model: str = Programme.Model.GROUP,
+    csa_focus: bool = False,
+    interval_min_weeks: int = 4,
+    interval_max_weeks: int = 6,
+    max_minutes: int = 120,
+    planned_sessions: int = 8,
+) -> Programme:
+    """Start an LA's programme for a school year (one per LA and year)."""
+    _check_programme(
+        school_year=school_year,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        min_weeks=interval_min_weeks,
+        max_weeks=interval_max_weeks,
+    )
+    if Programme.objects.filter(authority=authority, school_year=school_year).exists():
+        raise ProgrammeError(
+            MSG_PROGRAMME_EXISTS.format(authority=authority.name, year=school_year)
+        )
+    programme = Programme.objects.create(
+        authority=authority,
+        school_year=school_year,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        model=model,
+        csa_focus=csa_focus,
+        interval_min_weeks=interval_min_weeks,
+        interval_max_weeks=interval_max_weeks,
+        max_minutes=max_minutes,
+        planned_sessions=planned_sessions,
+    )
+    record_event(
+        by=by,
+        action=AuditAction.CREATE,
+        **target_of(programme),
+        authority_code=authority.la_code,
+        detail={"school_year": school_year, "model": model, "csa_focus": csa_focus},
+    )
+    return programme
+
+
+@transaction.atomic
+def programme_update(*, programme: Programme, by: Actor, **values: object) -> Programme:
+    """Change a programme's settings (`PROGRAMME_FIELDS`); the event records what changed."""
+    unknown = set(values) - set(PROGRAMME_FIELDS)
+    if unknown:
+        raise TypeError(f"programme_update: not a programme setting: {sorted(unknown)}")
+    merged = {name: values.get(name, getattr(programme, name)) for name in PROGRAMME_FIELDS}
+    _check_programme(
+        school_year=str(merged["school_year"]),
+        starts_on=merged["starts_on"],
+        ends_on=merged["ends_on"],
+        min_weeks=int(merged["interval_min_weeks"]),
+        max_weeks=int(merged["interval_max_weeks"]),
+    )
+    changed = {name: value for name, value in values.items() if getattr(programme, name) != value}
+    if not changed:
+        return programme
+    taken = Programme.objects.filter(
+        authority=programme.authority, school_year=merged["school_year"]
+    ).exclude(pk=programme.pk)
+    if taken.exists():
+        raise ProgrammeError(
+            MSG_PROGRAMME_EXISTS.format(
+                authority=programme.authority.name, year=merged["school_year"]
+            )
+        )
+    for name, value in changed.items():
+        setattr(programme, name, value)
+    programme.save(update_fields=list(changed))
+    record_event(
+        by=by,
+        action=AuditAction.UPDATE,
+        **target_of(programme),
+        authority_code=programme.authority.la_code,
+        detail={name: str(value) for name, value in changed.items()},
+    )
+    return programme
+
+
+def _allocation_values(row: pd.Series) -> dict[str, object]:
+    withdrawn = row["withdrawn_on"]
+    return {
+        "arm": str(row["arm"]),
+        "block": str(row["block"]),
+        "random_number": float(row["random_number"]),
+        "allocation_order": int(row["order"]),
+        "withdrawn_on": None if pd.isna(withdrawn) else pd.Timestamp(withdrawn).date(),
+    }
+
+
+ALLOCATION_FIELDS = {
+    "arm": "arm",
+    "block": "block",
+    "random_number": "random_number",
+    "allocation_order": "order",
+}
+"""Enrolment field → allocation column: what randomisation fixed and no import may change."""
+
+
+@transaction.atomic
+def enrolments_import(
+    *, programme: Programme, allocations: pd.DataFrame, by: Actor
+) -> EnrolmentCounts:
+    """Enrol the schools of a checked allocation table (`threshold.model.read_table`) in
+    `programme`; all rows or none. Re-importing the same table changes nothing; only a
+    withdrawal date may change. Every school must be in Threshold and in the programme's LA."""
+    schools = {
+        school.urn: school
+        for school in School.objects.filter(
+            urn__in=[int(u) for u in allocations["urn"]]
+        ).select_related("authority")
+    }
+    existing = {e.school.urn: e for e in programme.enrolments.select_related("school")}
+    counts = Counter[str]()
+    for number, (_, row) in enumerate(allocations.iterrows(), start=1):
+        urn = int(row["urn"])
+        school = schools.get(urn)
+        if school is None:
+            raise ProgrammeError(MSG_UNKNOWN_SCHOOL.format(row=number, urn=urn))
+        if school.authority_id != programme.authority_id:
+            raise ProgrammeError(
+                MSG_SCHOOL_ELSEWHERE.format(
+                    row=number,
+                    urn=urn,
+                    other=school.authority.name,
+                    authority=programme.authority.name,
+                )
+            )
+        values = _allocation_values(row)
+        enrolment = existing.get(urn)
+        if enrolment is None:
+            Enrolment.objects.create(programme=programme, school=school, **values)
+            counts["created"] += 1
+            continue
+        for field, column in ALLOCATION_FIELDS.items():
+            old, new = getattr(enrolment, field), values[field]
+            if old is not None and old != new:
+                raise ProgrammeError(
+                    MSG_ALLOCATION_CHANGED.format(
+                        row=number, field=column, urn=urn, old=old, new=new
+                    )
+                )
+        differs = [name for name, value in values.items() if getattr(enrolment, name) != value]
+        for name in differs:
+            setattr(enrolment, name, values[name])
+        if differs:
+            enrolment.save(update_fields=differs)
+        counts["updated" if differs else "unchanged"] += 1
+    result = EnrolmentCounts(**{name: counts[name] for name in ("created", "updated", "unchanged")})
+    if result.created or result.updated:
+        record_event(
+            by=by,
+            action=AuditAction.IMPORT,
+            **target_of(programme),
+            authority_code=programme.authority.la_code,
+            detail={"created": result.created, "updated": result.updated},
+        )
+    return result
+
+
+@transaction.atomic
+def enrolment_update(
+    *,
+    enrolment: Enrolment,
+    ssw: User | None,
+    mou_status: str,
+    supervision_agreement_status: str,
+    by: Actor,
+) -> Enrolment:
+    """Assign the school's SSW (who must hold the SSW role in its LA) and record where its
+    memorandum of understanding and supervision agreement stand."""
+    authority = enrolment.school.authority
+    if ssw is not None and ssw not in ssw_candidates(authority):
+        raise ProgrammeError(MSG_NOT_SSW.format(user=ssw.get_username(), authority=authority.name))
+    values = {
+        "ssw": ssw,
+        "mou_status": mou_status,
+        "supervision_agreement_status": supervision_agreement_status,
+    }
+    changed = {name: value for name, value in values.items() if getattr(enrolment, name) != value}
+    if not changed:
+        return enrolment
+    for name, value in changed.items():
+        setattr(enrolment, name, value)
+    enrolment.save(update_fields=list(changed))
+    record_event(
+        by=by,
+        action=AuditAction.UPDATE,
+        **target_of(enrolment),
+        **_where(enrolment),
+        detail={
+            name: (value.get_username() if isinstance(value, User) else value)
+            for name, value in changed.items()
+        },
+    )
+    return enrolment
+
+
+@transaction.atomic
+def calendar_date_add(
+    *, enrolment: Enrolment, date: dt.date, kind: str, by: Actor, note: str = ""
+) -> BlockedDate:
+    """Mark a day in the school's calendar: blocked (no sessions) or an INSET day (preferred)."""
+    try:
+        with transaction.atomic():
+            entry = BlockedDate.objects.create(enrolment=enrolment, date=date, kind=kind, note=note)
+    except IntegrityError as error:
+        raise ProgrammeError(
+            MSG_DAY_TAKEN.format(school=enrolment.school.name, date=day_text(date))
+        ) from error
+    record_event(
+        by=by,
+        action=AuditAction.CREATE,
+        **target_of(entry),
+        **_where(enrolment),
+        detail={"date": date.isoformat(), "kind": kind},
+    )
+    return entry
+
+
+def _check_plannable(enrolment: Enrolment, scheduled_for: dt.datetime, minutes: int) -> None:
+    school = enrolment.school.name
+    programme = enrolment.programme
+    if enrolment.arm != Arm.TREATMENT:
+        raise ProgrammeError(MSG_CONTROL_ARM.format(school=school))
+    if enrolment.withdrawn_on is not None:
+        raise ProgrammeError(
+            MSG_WITHDRAWN.format(school=school, date=day_text(enrolment.withdrawn_on))
+        )
+    if enrolment.ssw_id is None:
+        raise ProgrammeError(MSG_NO_SSW.format(school=school))
+    if minutes > programme.max_minutes:
+        raise ProgrammeError(MSG_TOO_LONG.format(minutes=programme.max_minutes))
+    day = timezone.localdate(scheduled_for)
+    if not programme.starts_on <= day <= programme.ends_on:
+        raise ProgrammeError(
+            MSG_OUTSIDE_PROGRAMME.format(
+                start=day_text(programme.starts_on), end=day_text(programme.ends_on)
+            )
+        )
+
+
+def _check_planned(session: SupervisionSession) -> None:
+    if session.status:
+        raise ProgrammeError(
+            MSG_NOT_PLANNED.format(
+                number=session.number,
+                school=session.enrolment.school.name,
+                status=SessionStatus(session.status).label.lower(),
+            )
+        )
+
+
+def _session_detail(session: SupervisionSession) -> dict[str, object]:
+    return {
+        "number": session.number,
+        "scheduled_for": session.scheduled_for.isoformat(),
+        "format": session.format,
+        "mode": session.mode,
+    }
+
+
+@transaction.atomic
+def session_plan(
+    *,
+    enrolment: Enrolment,
+    scheduled_for: dt.datetime,
+    format: str,
+    mode: str,
+    by: Actor,
+    planned_minutes: int | None = None,
+) -> SupervisionSession:
+    """Plan the school's next session with its SSW (group or one-to-one, in school or online),
+    lasting at most the programme's `max_minutes` (the default length)."""
+    minutes = enrolment.programme.max_minutes if planned_minutes is None else planned_minutes
+    _check_plannable(enrolment, scheduled_for, minutes)
+    active = enrolment.sessions.filter(status__in=("", SessionStatus.HELD)).count()
+    session = SupervisionSession.objects.create(
+        enrolment=enrolment,
+        ssw=enrolment.ssw,
+        number=active + 1,
+        scheduled_for=scheduled_for,
+        planned_minutes=minutes,
+        format=SessionFormat(format),
+        mode=SessionMode(mode),
+    )
+    record_event(
+        by=by,
+        action=AuditAction.CREATE,
+        **target_of(session),
+        **_where(enrolment),
+        detail=_session_detail(session),
+    )
+    return session
+
+
+@transaction.atomic
+def session_reschedule(
+    *,
+    session: SupervisionSession,
+    scheduled_for: dt.datetime,
+    changed_by: str,
+    reason: str,
+    by: Actor,
+) -> SupervisionSession:
+    """Move a planned session: a new session takes its number, format and mode; the old one
+    becomes `rescheduled`, saying who asked and why, and points to the new one."""
+    _check_planned(session)
+    if not reason.strip():
+        raise ProgrammeError(MSG_REASON_NEEDED.format(what="rescheduled"))
+    _check_plannable(session.enrolment, scheduled_for, session.planned_minutes)
+    replacement = SupervisionSession.objects.create(
+        enrolment=session.enrolment,
+        ssw=session.enrolment.ssw,
+        number=session.number,
+        scheduled_for=scheduled_for,
+        planned_minutes=session.planned_minutes,
+        format=session.format,
+        mode=session.mode,
+    )
+    record_event(
+        by=by,
+        action=AuditAction.CREATE,
+        **target_of(replacement),
+        **_where(session.enrolment),
+        detail={**_session_detail(replacement), "replaces": session.pk},
+    )
+    session.status = SessionStatus.RESCHEDULED
+    session.changed_by = ChangedBy(changed_by)
+    session.change_reason = reason.strip()
+    session.rescheduled_to = replacement
+    session.save(update_fields=["status", "changed_by", "change_reason", "rescheduled_to"])
+    record_event(
+        by=by,
+        action=AuditAction.UPDATE,
+        **target_of(session),
+        **_where(session.enrolment),
+        detail={
+            "status": SessionStatus.RESCHEDULED.value,
+            "changed_by": changed_by,
+            "rescheduled_to": replacement.pk,
+            "scheduled_for": scheduled_for.isoformat(),
+        },
+    )
+    return replacement
+
+
+@transaction.atomic
+def session_cancel(
+    *, session: SupervisionSession, changed_by: str, reason: str, by: Actor
+) -> SupervisionSession:
+    """Cancel a planned session, saying who cancelled it and why."""
+    _check_planned(session)
+    if not reason.strip():
+        raise ProgrammeError(MSG_REASON_NEEDED.format(what="cancelled"))
+    session.status = SessionStatus.CANCELLED
+    session.changed_by = ChangedBy(changed_by)
+    session.change_reason = reason.strip()
+    session.save(update_fields=["status", "changed_by", "change_reason"])
+    record_event(
+        by=by,
+        action=AuditAction.UPDATE,
+        **target_of(session),
+        **_where(session.enrolment),
+        detail={"status": SessionStatus.CANCELLED.value, "changed_by": changed_by},
+    )
+    return session
+
+
+@transaction.atomic
+def session_record_held(
+    *, session: SupervisionSession, attendees: int, duration_minutes: int, by: Actor
+) -> SupervisionSession:
+    """Record that a planned session took place: how many attended and how long it lasted."""
+    _check_planned(session)
+    session.status = SessionStatus.HELD
+    session.attendees = attendees
+    session.duration_minutes = duration_minutes
+    session.save(update_fields=["status", "attendees", "duration_minutes"])
+    record_event(
+        by=by,
+        action=AuditAction.UPDATE,
+        **target_of(session),
+        **_where(session.enrolment),
+        detail={
+            "status": SessionStatus.HELD.value,
+            "attendees": attendees,
+            "duration_minutes": duration_minutes,
+        },
+    )
+    return session
+
+
+@transaction.atomic
+def community_meeting_record(
+    *,
+    authority: LocalAuthority,
+    held_on: dt.date,
+    attendees: Iterable[User],
+    topics: str,
+    by: Actor,
+) -> CommunityMeeting:
+    """Record an SSWs' community-of-practice meeting; every attendee must cover `authority`."""
+    people = list(attendees)
+    covering = set(ssw_candidates(authority))
+    for person in people:
+        if person not in covering:
+            raise ProgrammeError(
+                MSG_NOT_COVERING.format(user=person.get_username(), authority=authority.name)
+            )
+    meeting = CommunityMeeting.objects.create(authority=authority, held_on=held_on, topics=topics)
+    meeting.attendees.set(people)
+    record_event(
+        by=by,
+        action=AuditAction.CREATE,
+        **target_of(meeting),
+        authority_code=authority.la_code,
+        detail={
+            "held_on": held_on.isoformat(),
+            "attendees": sorted(person.get_username() for person in people),
+        },
+    )
+    return meeting

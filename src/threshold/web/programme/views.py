@@ -1,0 +1,491 @@
+"""Programme pages: programmes and enrolments (LA lead), schedules and sessions (SSW, with the
+DSL seeing their own school's), take-up, and community-of-practice meetings."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from threshold.model import TABLES, ContractError, SessionFormat, SessionStatus, read_table
+from threshold.web.accounts.authorisation import has_permission
+from threshold.web.accounts.decorators import permission_required
+from threshold.web.accounts.permissions import Permission
+from threshold.web.organisations.models import School
+from threshold.web.organisations.selectors import authority_list
+from threshold.web.programme import selectors, services
+from threshold.web.programme.forms import (
+    AllocationUploadForm,
+    CalendarForm,
+    CancelForm,
+    EnrolmentForm,
+    HeldForm,
+    MeetingForm,
+    PlanForm,
+    ProgrammeForm,
+    RescheduleForm,
+)
+from threshold.web.programme.models import BlockedDate, Enrolment, Programme, SupervisionSession
+from threshold.web.programme.services import ProgrammeError
+
+ALLOCATIONS = TABLES["allocations"]
+MSG_PROGRAMME_SAVED = "Programme saved"
+MSG_IMPORTED = (
+    "Allocation file imported: {created} schools enrolled, {updated} updated, {unchanged} unchanged"
+)
+MSG_CONTRACT = "The file breaks the data contract in {count} place(s): see the list below"
+UPLOAD_INTRO = (
+    "Every school in the file must be in this local authority. The file is checked against "
+    "the data contract first; nothing is imported unless every row is right. Uploading the "
+    "same file again changes nothing."
+)
+MSG_ENROLMENT_SAVED = "{school}: saved"
+MSG_DATE_ADDED = "{date} added to the calendar"
+MSG_PLANNED = "Session {number} planned for {date}"
+MSG_RESCHEDULED = "Session {number} moved to {date}"
+MSG_CANCELLED = "Session {number} cancelled"
+MSG_HELD = "Session {number} recorded as held"
+MSG_MEETING_SAVED = "Meeting recorded"
+
+View = Callable[..., HttpResponse]
+MANAGE_OR_RECORD = (Permission.PROGRAMME_MANAGE, Permission.SUPERVISION_RECORD)
+NEW_PROGRAMME = {
+    "interval_min_weeks": 4,
+    "interval_max_weeks": 6,
+    "max_minutes": 120,
+    "planned_sessions": 8,
+    "csa_focus": "no",
+}
+"""A new programme's settings until the lead changes them: the Bolton model's."""
+
+
+def any_permission_required(*permissions: Permission) -> Callable[[View], View]:
+    """Like `permission_required`, for a page open to holders of any of `permissions`."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def guarded(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not any(has_permission(request.user, p) for p in permissions):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return guarded
+
+    return decorator
+
+
+def _form_page(
+    request: HttpRequest, form: Form, template: str = "programme/form.html", **context: object
+) -> HttpResponse:
+    """The generic form page (or one extending it): `title`, `caption` and `intro` above the
+    form, `submit` (the button's text) and `back` (the back link's address)."""
+    return render(request, template, {"form": form, **context})
+
+
+def _managed_programme(request: HttpRequest, pk: int) -> Programme:
+    programme = get_object_or_404(Programme.objects.select_related("authority"), pk=pk)
+    if not selectors.programme_manageable(request.user, programme):
+        raise PermissionDenied
+    return programme
+
+
+def _recordable_session(request: HttpRequest, pk: int) -> SupervisionSession:
+    session = get_object_or_404(
+        SupervisionSession.objects.select_related(
+            "enrolment__school__authority", "enrolment__programme"
+        ),
+        pk=pk,
+    )
+    if not selectors.can_record(request.user, session.enrolment):
+        raise PermissionDenied
+    return session
+
+
+def _recordable_enrolment(request: HttpRequest, urn: int) -> Enrolment:
+    school = get_object_or_404(School, urn=urn)
+    enrolment = selectors.current_enrolment(school)
+    if enrolment is None or not selectors.can_record(request.user, enrolment):
+        raise PermissionDenied
+    return enrolment
+
+
+@require_GET
+@permission_required(Permission.PROGRAMME_MANAGE)
+def programme_list(request: HttpRequest) -> HttpResponse:
+    programmes = selectors.programme_list(user=request.user)
+    return render(request, "programme/programme_list.html", {"programmes": programmes})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Permission.PROGRAMME_MANAGE)
+def programme_create(request: HttpRequest) -> HttpResponse:
+    managed = selectors.managed_authorities(request.user)
+    authorities = list(authority_list()) if managed is None else managed
+    form = ProgrammeForm(
+        request.POST or None,
+        authorities=authorities,
+        initial=NEW_PROGRAMME,
+    )
+    if form.is_valid():
+        values = dict(form.cleaned_data)
+        code = values.pop("authority")
+        authority = next(la for la in authorities if la.la_code == code)
+        try:
+            programme = services.programme_create(authority=authority, by=request.user, **values)
+        except ProgrammeError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, MSG_PROGRAMME_SAVED)
+            return redirect("programme:programme_detail", pk=programme.pk)
+    return _form_page(
+        request,
+        form,
+        title="Start a programme",
+        submit="Save programme",
+        back=reverse("programme:programme_list"),
+    )
+
+
+@require_GET
+@permission_required(Permission.PROGRAMME_MANAGE)
+def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    programme = _managed_programme(request, pk)
+    enrolments = programme.enrolments.select_related("school", "ssw").prefetch_related("sessions")
+    rows = [
+        {
+            "enrolment": e,
+            "held": sum(1 for s in e.sessions.all() if s.status == SessionStatus.HELD),
+        }
+        for e in enrolments
+    ]
+    context = {"programme": programme, "rows": rows}
+    return render(request, "programme/programme_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Permission.PROGRAMME_MANAGE)
+def programme_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    programme = _managed_programme(request, pk)
+    form = ProgrammeForm(request.POST or None, initial=ProgrammeForm.initial_from(programme))
+    if form.is_valid():
+        try:
+            services.programme_update(programme=programme, by=request.user, **form.cleaned_data)
+        except ProgrammeError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, MSG_PROGRAMME_SAVED)
+            return redirect("programme:programme_detail", pk=programme.pk)
+    return _form_page(
+        request,
+        form,
+        title="Change the programme",
+        caption=str(programme),
+        submit="Save programme",
+        back=reverse("programme:programme_detail", kwargs={"pk": programme.pk}),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Permission.PROGRAMME_MANAGE)
+def allocations_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """Enrol schools from the trial's allocation file: checked against the data contract
+    (every violation shown by row and field), then imported all or nothing."""
+    programme = _managed_programme(request, pk)
+    form = AllocationUploadForm(request.POST or None, request.FILES or None)
+    violations = []
+    if form.is_valid():
+        with tempfile.TemporaryDirectory() as directory:
+            path = Path(directory) / ALLOCATIONS.filename
+            with path.open("wb") as target:
+                for chunk in form.cleaned_data["file"].chunks():
+                    target.write(chunk)
+            try:
+                table = read_table(Path(directory), ALLOCATIONS)
+                counts = services.enrolments_import(
+                    programme=programme, allocations=table, by=request.user
+                )
+            except ContractError as error:
+                violations = error.violations
+                form.add_error("file", MSG_CONTRACT.format(count=len(violations)))
+            except ProgrammeError as error:
+                form.add_error("file", str(error))
+            else:
+                messages.success(request, MSG_IMPORTED.format(**vars(counts)))
+                return redirect("programme:programme_detail", pk=programme.pk)
+    return _form_page(
+        request,
+        form,
+        "programme/allocations_upload.html",
+        title="Enrol schools from an allocation file",
+        caption=str(programme),
+        intro=UPLOAD_INTRO,
+        submit="Upload and enrol",
+        back=reverse("programme:programme_detail", kwargs={"pk": programme.pk}),
+        violations=violations,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Permission.PROGRAMME_MANAGE)
+def enrolment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    enrolment = get_object_or_404(
+        Enrolment.objects.select_related("school__authority", "programme__authority", "ssw"), pk=pk
+    )
+    if not selectors.programme_manageable(request.user, enrolment.programme):
+        raise PermissionDenied
+    form = EnrolmentForm(
+        request.POST or None,
+        candidates=selectors.ssw_candidates(enrolment.school.authority),
+        initial={
+            "ssw": enrolment.ssw_id or "",
+            "mou_status": enrolment.mou_status,
+            "supervision_agreement_status": enrolment.supervision_agreement_status,
+        },
+    )
+    if form.is_valid():
+        try:
+            services.enrolment_update(enrolment=enrolment, by=request.user, **form.cleaned_data)
+        except ProgrammeError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, MSG_ENROLMENT_SAVED.format(school=enrolment.school.name))
+            return redirect("programme:programme_detail", pk=enrolment.programme_id)
+    return _form_page(
+        request,
+        form,
+        title="SSW and agreements",
+        caption=enrolment.school.name,
+        submit="Save",
+        back=reverse("programme:programme_detail", kwargs={"pk": enrolment.programme_id}),
+    )
+
+
+@require_GET
+@permission_required(Permission.SUPERVISION_VIEW)
+def school_list(request: HttpRequest) -> HttpResponse:
+    enrolments = selectors.enrolments_visible(user=request.user)
+    return render(request, "programme/school_list.html", {"enrolments": enrolments})
+
+
+@require_GET
+@permission_required(Permission.SUPERVISION_VIEW)
+def school_schedule(request: HttpRequest, urn: int) -> HttpResponse:
+    school = get_object_or_404(School.objects.select_related("authority"), urn=urn)
+    enrolment = selectors.current_enrolment(school)
+    if not selectors.school_visible(request.user, school, enrolment):
+        raise PermissionDenied
+    context = {
+        "school": school,
+        "enrolment": enrolment,
+        "sessions": selectors.enrolment_sessions(enrolment) if enrolment else [],
+        "calendar": enrolment.calendar.all() if enrolment else [],
+        "can_record": enrolment is not None and selectors.can_record(request.user, enrolment),
+        "take_up": (
+            selectors.school_take_up(enrolment, today=timezone.localdate())
+            if enrolment is not None
+            else None
+        ),
+    }
+    return render(request, "programme/school_schedule.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Permission.SUPERVISION_RECORD)
+def session_plan(request: HttpRequest, urn: int) -> HttpResponse:
+    """Plan the school's next session, offering suggested dates (links that fill the date)."""
+    enrolment = _recordable_enrolment(request, urn)
+    programme = enrolment.programme
+    form = PlanForm(
+        request.POST or None,
+        initial={
+            "date": request.GET.get("date", ""),
+            "planned_minutes": programme.max_minutes,
+            "format": (
+                SessionFormat.GROUP
+                if programme.model == Programme.Model.GROUP
+                else SessionFormat.ONE_TO_ONE
+            ),
+        },
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            session = services.session_plan(
+                enrolment=enrolment,
+                scheduled_for=form.scheduled_for(),
+                format=data["format"],
+                mode=data["mode"],
+                planned_minutes=data["planned_minutes"],
+                by=request.user,
+            )
+        except ProgrammeError as error:
+            form.add_error(None, str(error))
+        else:
+            day = selectors.day_text(selectors.session_day(session))
+            messages.success(request, MSG_PLANNED.format(number=session.number, date=day))
+            return redirect("programme:school_schedule", urn=urn)
+    suggestions = selectors.slot_suggestions(enrolment, today=timezone.localdate())
+    inset = {d.date for d in enrolment.calendar.all() if d.kind == BlockedDate.Kind.INSET}
+    return _form_page(
+        request,
+        form,
+        "programme/session_plan.html",
+        title="Plan a session",
+        caption=enrolment.school.name,
+        submit="Plan session",
+        back=reverse("programme:school_schedule", kwargs={"urn": urn}),
+        enrolment=enrolment,
+        suggestions=[
+            {"iso": day.isoformat(), "text": selectors.day_text(day), "inset": day in inset}
+            for day in suggestions
+        ],
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Permission.SUPERVISION_RECORD)
+def calendar_add(request: HttpRequest, urn: int) -> HttpResponse:
+    enrolment = _recordable_enrolment(request, urn)
+    form = CalendarForm(request.POST or None)
+    if form.is_valid():
+        try:
+            services.calendar_date_add(enrolment=enrolment, by=request.user, **form.cleaned_data)
+        except ProgrammeError as error:
+            form.add_error(None, str(error))
+        else:
+            day = selectors.day_text(form.cleaned_data["date"])
+            messages.success(request, MSG_DATE_ADDED.format(date=day))
+            return redirect("programme:school_schedule", urn=urn)
+    return _form_page(
+        request,
+        form,
+        title="Add a day to the school's calendar",
+        caption=enrolment.school.name,
+        intro="Blocked days are never suggested for sessions; INSET days are suggested first.",
+        submit="Add day",
+        back=reverse("programme:school_schedule", kwargs={"urn": urn}),
+    )
+
+
+def _session_page(
+    request: HttpRequest, session: SupervisionSession, form: Form, title: str, submit: str
+) -> HttpResponse:
+    day = selectors.day_text(selectors.session_day(session))
+    return _form_page(
+        request,
+        form,
+        title=title,
+        caption=f"{session.enrolment.school.name}: session {session.number}, {day}",
+        submit=submit,
+        back=reverse("programme:school_schedule", kwargs={"urn": session.enrolment.school.urn}),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Permission.SUPERVISION_RECORD)
+def session_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _recordable_session(request, pk)
+    form = RescheduleForm(request.POST or None)
+    if form.is_valid():
+        try:
+            replacement = services.session_reschedule(
+                session=session,
+                scheduled_for=form.scheduled_for(),
+                changed_by=form.cleaned_data["changed_by"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ProgrammeError as error:
+            form.add_error(None, str(error))
+        else:
+            day = selectors.day_text(selectors.session_day(replacement))
+            messages.success(request, MSG_RESCHEDULED.format(number=session.number, date=day))
+            return redirect("programme:school_schedule", urn=session.enrolment.school.urn)
+    return _session_page(request, session, form, "Move a session", "Move session")
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Permission.SUPERVISION_RECORD)
+def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _recordable_session(request, pk)
+    form = CancelForm(request.POST or None)
+    if form.is_valid():
+        try:
+            services.session_cancel(session=session, by=request.user, **form.cleaned_data)
+        except ProgrammeError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, MSG_CANCELLED.format(number=session.number))
+            return redirect("programme:school_schedule", urn=session.enrolment.school.urn)
+    return _session_page(request, session, form, "Cancel a session", "Cancel session")
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Permission.SUPERVISION_RECORD)
+def session_held(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _recordable_session(request, pk)
+    form = HeldForm(request.POST or None, initial={"duration_minutes": session.planned_minutes})
+    if form.is_valid():
+        try:
+            services.session_record_held(session=session, by=request.user, **form.cleaned_data)
+        except ProgrammeError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, MSG_HELD.format(number=session.number))
+            return redirect("programme:school_schedule", urn=session.enrolment.school.urn)
+    return _session_page(request, session, form, "Record a session as held", "Save")
+
+
+@require_GET
+@any_permission_required(*MANAGE_OR_RECORD)
+def take_up(request: HttpRequest) -> HttpResponse:
+    """Counts and lists of schools with no session yet, overdue or with nothing planned."""
+    today = timezone.localdate()
+    context = {"take_up": selectors.take_up(user=request.user, today=today), "today": today}
+    return render(request, "programme/take_up.html", context)
+
+
+@require_GET
+@any_permission_required(*MANAGE_OR_RECORD)
+def meeting_list(request: HttpRequest) -> HttpResponse:
+    authorities = selectors.community_authorities(request.user)
+    meetings = selectors.community_meeting_list(authorities=authorities)
+    return render(request, "programme/meeting_list.html", {"meetings": meetings})
+
+
+@require_http_methods(["GET", "POST"])
+@any_permission_required(*MANAGE_OR_RECORD)
+def meeting_create(request: HttpRequest) -> HttpResponse:
+    authorities = selectors.community_authorities(request.user)
+    people = {user.pk: user for la in authorities for user in selectors.ssw_candidates(la)}
+    form = MeetingForm(
+        request.POST or None, authorities=authorities, attendees=list(people.values())
+    )
+    if form.is_valid():
+        try:
+            services.community_meeting_record(by=request.user, **form.cleaned_data)
+        except ProgrammeError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, MSG_MEETING_SAVED)
+            return redirect("programme:meeting_list")
+    return _form_page(
+        request,
+        form,
+        title="Record a community-of-practice meeting",
+        submit="Save meeting",
+        back=reverse("programme:meeting_list"),
+    )

@@ -1,0 +1,135 @@
+"""Every URL pattern × every role (and anonymous) → the expected status of a GET.
+
+The patterns come from the URL configuration, so a new URL fails `test_every_url_is_in_the_matrix`
+until it is given a row here. Users requiring 2FA are signed in with a verified device; DSLs
+(for whom 2FA is optional) without one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from threshold.web.accounts.roles import RoleName
+
+ANONYMOUS = "anonymous"
+WHO = (ANONYMOUS, *RoleName.values())
+
+
+def row(anonymous: int, default: int, **by_role: int) -> dict[str, int]:
+    """Statuses for anonymous and each role; `default` for roles not named."""
+    return {ANONYMOUS: anonymous} | {role: by_role.get(role, default) for role in RoleName.values()}
+
+
+MATRIX: dict[str, dict[str, int]] = {
+    "core:home": row(302, 200),
+    "core:health": row(200, 200),
+    "accounts:login": row(200, 302),
+    "accounts:logout": row(405, 405),
+    "accounts:two_factor_setup": row(302, 302, dsl_lead=200, dsl_deputy=200),
+    "accounts:two_factor_verify": row(302, 302),
+    "audit:event_list": row(302, 403, la_lead=200, system_admin=200),
+    "programme:programme_list": row(302, 403, la_lead=200),
+    "programme:programme_create": row(302, 403, la_lead=200),
+    "programme:programme_detail": row(302, 403, la_lead=404),
+    "programme:programme_edit": row(302, 403, la_lead=404),
+    "programme:allocations_upload": row(302, 403, la_lead=404),
+    "programme:enrolment_edit": row(302, 403, la_lead=404),
+    "programme:school_list": row(302, 403, la_lead=200, ssw=200, dsl_lead=200, dsl_deputy=200),
+    "programme:school_schedule": row(302, 403, la_lead=200, dsl_lead=200, dsl_deputy=200),
+    "programme:session_plan": row(302, 403),
+    "programme:calendar_add": row(302, 403),
+    "programme:session_reschedule": row(302, 403, ssw=404),
+    "programme:session_cancel": row(302, 403, ssw=404),
+    "programme:session_held": row(302, 403, ssw=404),
+    "programme:take_up": row(302, 403, la_lead=200, ssw=200),
+    "programme:meeting_list": row(302, 403, la_lead=200, ssw=200),
+    "programme:meeting_create": row(302, 403, la_lead=200, ssw=200),
+    "supervision:session_list": row(302, 403, la_lead=200, ssw=200, dsl_lead=200, dsl_deputy=200),
+    **dict.fromkeys(
+        (
+            "supervision:first_session_sheet",
+            "supervision:record",
+            "supervision:worksheet",
+            "supervision:reflection",
+        ),
+        row(302, 403, la_lead=404, ssw=404, dsl_lead=404, dsl_deputy=404),
+    ),
+    "supervision:ad_hoc_support": row(302, 403, ssw=200),
+    "supervision:ratings": row(302, 403, ssw=200),
+}
+"""URL name → who → expected status. URLs with arguments also need an entry in URL_KWARGS."""
+
+URL_KWARGS: dict[str, dict[str, object]] = {
+    # Programme pages: no programme, enrolment or session exists here (so 404 where the role
+    # may reach the lookup); school pages name the home school, which has no enrolment.
+    **{
+        name: {"pk": 1}
+        for name in (
+            "programme:programme_detail",
+            "programme:programme_edit",
+            "programme:allocations_upload",
+            "programme:enrolment_edit",
+            "programme:session_reschedule",
+            "programme:session_cancel",
+            "programme:session_held",
+        )
+    },
+    **{
+        name: {"urn": 990001}
+        for name in (
+            "programme:school_schedule",
+            "programme:session_plan",
+            "programme:calendar_add",
+        )
+    },
+    # Supervision pages: no enrolment or session exists here (404 where the role may read).
+    "supervision:first_session_sheet": {"enrolment_id": 1},
+    **{
+        name: {"session_id": 1}
+        for name in ("supervision:record", "supervision:worksheet", "supervision:reflection")
+    },
+}
+
+
+def url_names(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Iterator[str]:
+    """The namespaced name of every pattern, recursing into includes."""
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            namespace = f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix
+            yield from url_names(pattern.url_patterns, namespace)
+        else:
+            yield f"{prefix}{pattern.name}"
+
+
+def test_every_url_is_in_the_matrix() -> None:
+    names = list(url_names(get_resolver().url_patterns))
+    assert all(name and not name.endswith("None") for name in names), (
+        f"every URL pattern needs a name: {names}"
+    )
+    assert sorted(names) == sorted(MATRIX), (
+        f"give these URLs a row in MATRIX: {sorted(set(names) - set(MATRIX))}; "
+        f"remove these rows: {sorted(set(MATRIX) - set(names))}"
+    )
+
+
+def test_every_row_covers_everyone() -> None:
+    assert all(set(statuses) == set(WHO) for statuses in MATRIX.values())
+
+
+@pytest.mark.parametrize("who", WHO)
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_status(
+    name: str,
+    who: str,
+    client: Client,
+    make_user: Callable[..., object],
+    sign_in: Callable[..., Client],
+) -> None:
+    if who != ANONYMOUS:
+        sign_in(client, make_user(RoleName(who)))
+    response = client.get(reverse(name, kwargs=URL_KWARGS.get(name)))
+    assert response.status_code == MATRIX[name][who]
