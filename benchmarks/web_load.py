@@ -52,11 +52,16 @@ TARGET_P95_MS = 300.0
 SIGN_IN = "/accounts/sign-in/"
 SIGN_OUT = "/accounts/sign-out/"
 DSL_PAGES: tuple[tuple[str, int], ...] = (
-    ("/", 8),
+    ("/", 4),
+    ("/schedule/", 2),
+    ("/schedule/{urn}/", 3),
+    ("/supervision/", 3),
+    ("/supervision/sessions/*", 3),
     ("/health/", 1),
 )
-"""(path, weight) of the pages a DSL opens. `{urn}` and `{la_code}` in a path become the
-user's school and LA. Add pages here as they are built (programme, supervision, surveys)."""
+"""(path, weight) of the pages a DSL opens. `{urn}` and `{la_code}` become the user's school
+and LA; a path ending in `*` is a link starting so, picked from the pages this user has seen
+(its base page when none has been). Add pages here as they are built."""
 
 USERS: tuple[tuple[str, dict[str, str], tuple[tuple[str, int], ...]], ...] = (
     ("dsl.lead", {"urn": "990001", "la_code": "990"}, DSL_PAGES),
@@ -67,6 +72,7 @@ roles without a second factor are here: a TOTP code can be used once, so many co
 sign-ins of one 2FA user would be refused by design."""
 
 ASSET = re.compile(r'(?:href|src)="(/assets/[^"]+\.(?:css|js))"')
+LINK = re.compile(r'href="(/[^"#?]*)"')
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -96,6 +102,7 @@ class Browser:
         self.origin = f"https://127.0.0.1:{port}"
         self.results = results
         self.cookies: dict[str, str] = {}
+        self.links: set[str] = set()
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
     def request(
@@ -142,6 +149,8 @@ class Browser:
             location = response.headers.get("Location", "")
             error = f"{status}" + (f" to {urlsplit(location).path}" if location else "")
         self.results.add(Sample(page, started, seconds, error))
+        if status == 200 and "html" in response.headers.get("Content-Type", ""):
+            self.links.update(LINK.findall(text))
         return status, dict(response.headers.items()), text
 
     def _remember(self, header: str) -> None:
@@ -163,12 +172,14 @@ class Run:
     def __init__(self, users: int) -> None:
         self.results = Results()
         self.waiting = users
+        self.in_use = 0
         self.lock = threading.Lock()
         self.all_signed_in = threading.Event()
         self.stop = threading.Event()
 
-    def signed_in(self) -> None:
+    def signed_in(self, *, ok: bool) -> None:
         with self.lock:
+            self.in_use += ok
             self.waiting -= 1
             if self.waiting == 0:
                 self.all_signed_in.set()
@@ -207,11 +218,15 @@ def simulated_user(
         _, _, text = browser.request("GET", "/", page="/")
         for asset in sorted(set(ASSET.findall(text))):  # a browser's first, uncached page
             browser.request("GET", asset, page="static file")
-        run.signed_in()
+        run.signed_in(ok=True)
         told = True
         while not run.stop.wait(rng.uniform(0.5, 1.5) * think):
-            path = rng.choices(paths, weights)[0]
-            browser.request("GET", path, page=path)
+            page = rng.choices(paths, weights)[0]
+            path = page
+            if page.endswith("*"):
+                seen = sorted(link for link in browser.links if link.startswith(page[:-1]))
+                path = rng.choice(seen) if seen else page[: page.rindex("/", 0, -2) + 1]
+            browser.request("GET", path, page=page)
         _, _, text = browser.request("GET", "/", page="/")
         token = CSRF_INPUT.search(text)
         browser.request(
@@ -224,7 +239,7 @@ def simulated_user(
         )
     finally:
         if not told:
-            run.signed_in()
+            run.signed_in(ok=False)
         browser.close()
 
 
@@ -304,17 +319,18 @@ def summary(title: str, samples: list[Sample], seconds: float) -> float:
     print(f"  errors      {sum(errors.values()):>8}")
     for kind, count in errors.most_common():
         print(f"    {count:>8}  {kind}")
-    print(f"  throughput  {len(samples) / seconds if seconds else 0:>8.1f} requests/s")
+    if seconds:
+        print(f"  throughput  {len(samples) / seconds:>8.1f} requests/s")
     for name, q in (("p50", 50), ("p95", 95), ("p99", 99), ("max", 100)):
         print(f"  {name}         {percentile(latencies, q):>8.1f} ms")
     by_page: dict[str, list[float]] = defaultdict(list)
     for sample in samples:
         by_page[sample.page].append(sample.seconds * 1000)
-    print(f"  {'page':<20}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
+    print(f"  {'page':<26}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
     for page, values in sorted(by_page.items()):
         values.sort()
         print(
-            f"  {page:<20}{len(values):>9}{percentile(values, 50):>9.1f}"
+            f"  {page:<26}{len(values):>9}{percentile(values, 50):>9.1f}"
             f"{percentile(values, 95):>9.1f}{values[-1]:>9.1f}"
         )
     return percentile(latencies, 95)
@@ -393,7 +409,8 @@ def main() -> int:
             pass
         load = [os.getloadavg()[0]]
         start = time.perf_counter()
-        while (left := start + args.seconds - time.perf_counter()) > 0:
+        seconds = args.seconds if run.in_use else 0  # no window when nobody could sign in
+        while (left := start + seconds - time.perf_counter()) > 0:
             time.sleep(min(left, 0.5))
         end = time.perf_counter()
         load.append(os.getloadavg()[0])

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 THRESHOLD = Path(sys.executable).parent / "threshold"
@@ -43,6 +45,14 @@ def test_demo_walks_the_whole_path_and_says_where_the_report_is(demo):
     for name in ("report.html", "report.md", "results.json"):
         assert (out / "report" / name).stat().st_size > 1000
     assert (out / "world" / "messy" / "truth.csv").exists()
+    # the front door: every LA's messy export imported, school names linked, checked
+    front_door = re.search(r"auto links right ([\d.]+)% of the time", result.stdout)
+    assert front_door is not None
+    assert float(front_door.group(1)) >= 99.5
+    contacts = pd.read_csv(out / "frontdoor" / "contacts.csv")
+    assert contacts["cont_la_code"].nunique() == len(
+        list((out / "world" / "messy").glob("contacts_*.csv"))
+    )
     html = (out / "report" / "report.html").read_text()
     assert "Confirmatory analysis of the locked protocol" in html
     assert "Glass" in html

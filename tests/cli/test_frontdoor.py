@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from factories.cli import run_threshold
+from threshold.synth import MESSY_PROFILE
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -72,7 +73,7 @@ def test_mapped_import_with_register_reports_quarantine_and_link_queue(tmp_path)
         "--format",
         "mapped",
         "--profile",
-        str(DATA / "profiles" / "messy-contacts.toml"),
+        str(MESSY_PROFILE),
         "--la",
         "981",
         "--out",
@@ -89,7 +90,7 @@ def test_user_errors_print_without_a_traceback(tmp_path):
     missing_profile = run_threshold(
         "frontdoor",
         "import",
-        str(DATA / "profiles" / "messy-contacts.toml"),
+        str(MESSY_PROFILE),
         "--format",
         "mapped",
         "--la",

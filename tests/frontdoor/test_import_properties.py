@@ -17,8 +17,9 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from threshold.frontdoor import import_export, load_profile
 from threshold.model import InputError
+from threshold.synth import MESSY_PROFILE
 
-PROFILE = load_profile(Path(__file__).parents[1] / "data" / "profiles" / "messy-contacts.toml")
+PROFILE = load_profile(MESSY_PROFILE)
 HEADER = ["Child ID", "Contact date", "Source of contact", "School/Setting", "Outcome of contact"]
 FUZZ = settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True

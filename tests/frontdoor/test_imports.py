@@ -13,10 +13,10 @@ from threshold.frontdoor import import_export, load_profile
 from threshold.frontdoor.imports import MSG_REPEATED
 from threshold.frontdoor.store import MSG_TAMPERED
 from threshold.model import InputError, read_table
+from threshold.synth import MESSY_PROFILE
 
 DATA = Path(__file__).parents[1] / "data"
 STANDARDS = DATA / "la-data-standards"
-PROFILES = DATA / "profiles"
 THRESHOLD = str(Path(sys.executable).parent / "threshold")
 
 CONTACTS_HEADER = (
@@ -39,7 +39,7 @@ def _mapped(tmp_path: Path, lines: list[str], **options) -> tuple:
         format="mapped",
         la_code="981",
         store=store,
-        profile=load_profile(PROFILES / "messy-contacts.toml"),
+        profile=load_profile(MESSY_PROFILE),
         **options,
     )
     return result, store
@@ -266,7 +266,7 @@ def test_utf8_with_bom_and_undecodable_bytes(tmp_path):
             format="mapped",
             la_code="981",
             store=tmp_path / "other",
-            profile=load_profile(PROFILES / "messy-contacts.toml"),
+            profile=load_profile(MESSY_PROFILE),
         )
 
 
@@ -327,7 +327,7 @@ def test_missing_required_column_fails_the_whole_file(tmp_path):
             format="mapped",
             la_code="981",
             store=tmp_path / "s",
-            profile=load_profile(PROFILES / "messy-contacts.toml"),
+            profile=load_profile(MESSY_PROFILE),
         )
 
 
@@ -378,7 +378,7 @@ def test_messy_synthetic_exports_link_to_the_true_schools(tmp_path, small_world)
     """Every LA's messy export through one profile: records accounted for, links right."""
     world, messy = small_world
     register = pd.read_csv(world / "schools.csv", dtype={"la_code": str})
-    profile = load_profile(PROFILES / "messy-contacts.toml")
+    profile = load_profile(MESSY_PROFILE)
     store = tmp_path / "store"
     records = 0
     for path in sorted(messy.glob("contacts_*.csv")):

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
 import numpy as np
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
 from threshold.cli.analyse import run_analysis
-from threshold.model import check_directory
+from threshold.frontdoor import import_export, load_profile
+from threshold.model import check_directory, read_table
 from threshold.report import headline
 from threshold.synth import (
+    MESSY_PROFILE,
     Effects,
     World,
     WorldConfig,
@@ -83,16 +87,53 @@ def demo(
         raise typer.Exit(1)
     console.print("2. Every table meets the data contract.")
     _print_summary(world, world_dir, len(paths))
+    console.print(f"3. Front door: {_front_door(world_dir, out / 'frontdoor')}")
     protocol_path = out / "protocol.toml"
     protocol_path.write_text(template(), encoding="utf-8")
     (out / LEDGER_NAME).unlink(missing_ok=True)
     lock_protocol(protocol_path, software=f"threshold {version('threshold')}")
-    console.print(f"3. Locked the evaluation's protocol: {protocol_path}.")
+    console.print(f"4. Locked the evaluation's protocol: {protocol_path}.")
     results, written = run_analysis(protocol_path, world_dir, out / "report", exploratory=False)
-    console.print(f"4. Analysed: {headline(results)}")
+    console.print(f"5. Analysed: {headline(results)}")
     report = next(p for p in written if p.suffix == ".html")
     console.print(
         f"[green]Done in {time.perf_counter() - started:.1f} s. The report is {report}[/]"
+    )
+
+
+def _front_door(world_dir: Path, store: Path) -> str:
+    """Import every LA's messy export into a fresh store, linking school names to the world's
+    register, and say how it went (auto links checked against the truth)."""
+    shutil.rmtree(store, ignore_errors=True)
+    started = time.perf_counter()
+    register = read_table(world_dir, "schools")
+    profile = load_profile(MESSY_PROFILE)
+    exports = sorted((world_dir / "messy").glob("contacts_*.csv"))
+    parts = [
+        import_export(
+            path,
+            format="mapped",
+            la_code=path.stem.removeprefix("contacts_"),
+            store=store,
+            profile=profile,
+            register=register,
+        ).parts[0]
+        for path in exports
+    ]
+    records = sum(part.records for part in parts)
+    quarantined = sum(part.quarantined for part in parts)
+    linked = {k: sum(part.linked.get(k, 0) for part in parts) for k in ("auto", "review", "none")}
+    truth = pd.read_csv(world_dir / "messy" / "truth.csv", dtype={"la_code": str})
+    truth["cont_contact_id"] = truth["la_code"] + "-" + truth["cont_contact_id"]
+    contacts = read_table(store, "contacts").dropna(subset=["cont_source_school_urn"])
+    checked = contacts.merge(truth.drop_duplicates("cont_contact_id"), on="cont_contact_id")
+    right = (checked["cont_source_school_urn"] == checked["urn"]).mean()
+    return (
+        f"imported {records:,} records from {len(exports)} LA exports into {store} in "
+        f"{time.perf_counter() - started:.1f} s ({records - quarantined:,} loaded, "
+        f"{quarantined:,} duplicated rows quarantined); school names linked {linked['auto']:,} "
+        f"auto, {linked['review']:,} to review, {linked['none']:,} none; auto links right "
+        f"{right:.2%} of the time (against the world's truth)."
     )
 
 

@@ -52,6 +52,10 @@ _OUTCOME_SPELLINGS = {
     ContactOutcome.EARLY_HELP: ("Early Help", "Step to Early Help", "EH"),
     ContactOutcome.REFERRAL: ("Referral", "Progress to Referral", "Referral to CSC"),
 }
+MESSY_PROFILE = Path(__file__).with_name("messy_exports.toml")
+"""The column-mapping profile (TOML, for `threshold frontdoor import --format mapped`) that
+reads every export this module writes: its headers and spellings, as an LA analyst would
+write them down."""
 _NON_SCHOOL_MENTIONS = ("Unknown", "Home educated", "not in school", "N/A", "EHE", "Not known")
 _WORD_SWAPS = (
     ("Saint ", "St "),

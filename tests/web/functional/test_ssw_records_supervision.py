@@ -81,7 +81,9 @@ def test_ssw_records_supervision_and_a_dsl_fills_the_worksheet(
         starts_on=dt.date(2024, 9, 2),
         ends_on=dt.date(2025, 7, 18),
     )
-    enrolment = Enrolment.objects.create(programme=programme, school=school, arm="treatment")
+    enrolment = Enrolment.objects.create(
+        programme=programme, school=school, arm="treatment", ssw=ssw
+    )
     SupervisionSession.objects.create(
         enrolment=enrolment,
         ssw=ssw,

@@ -49,15 +49,15 @@ MATRIX: dict[str, dict[str, int]] = {
     "programme:meeting_list": row(302, 403, la_lead=200, ssw=200),
     "programme:meeting_create": row(302, 403, la_lead=200, ssw=200),
     "supervision:session_list": row(302, 403, la_lead=200, ssw=200, dsl_lead=200, dsl_deputy=200),
-    **dict.fromkeys(
-        (
+    **{  # a row each: `dict.fromkeys` would share one mutable row between them
+        name: row(302, 403, la_lead=404, ssw=404, dsl_lead=404, dsl_deputy=404)
+        for name in (
             "supervision:first_session_sheet",
             "supervision:record",
             "supervision:worksheet",
             "supervision:reflection",
-        ),
-        row(302, 403, la_lead=404, ssw=404, dsl_lead=404, dsl_deputy=404),
-    ),
+        )
+    },
     "supervision:ad_hoc_support": row(302, 403, ssw=200),
     "supervision:ratings": row(302, 403, ssw=200),
 }

@@ -21,6 +21,7 @@ from threshold.web.organisations.models import LocalAuthority, School
 from threshold.web.programme import selectors, services
 from threshold.web.programme.models import BlockedDate, Enrolment, Programme
 from threshold.web.programme.services import ProgrammeError
+from threshold.web.supervision import services as supervision_services
 
 ACTOR = "test"
 PASSWORD = "correct horse battery staple"
@@ -356,7 +357,10 @@ def test_community_meeting_attendees_cover_the_la(
         )
 
 
-def test_delivery_export_passes_the_contract(enrolment: Enrolment, tmp_path: Path) -> None:
+def test_delivery_export_passes_the_contract(
+    enrolment: Enrolment, ssw: User, tmp_path: Path
+) -> None:
+    """With supervision's tables too, so their `ssw_id`s must be the `ssws` table's."""
     first = plan(enrolment, START + dt.timedelta(weeks=4))
     moved = services.session_reschedule(
         session=first,
@@ -374,9 +378,24 @@ def test_delivery_export_passes_the_contract(enrolment: Enrolment, tmp_path: Pat
         reason="Exams",
         by=ACTOR,
     )
+    supervision_services.ad_hoc_support_create(
+        enrolment=enrolment,
+        support_date=START + dt.timedelta(weeks=6),
+        channel="phone",
+        initiated_by="school",
+        topic="threshold_decision",
+        duration_minutes=20,
+        by=ssw,
+    )
+    supervision_services.delivery_rating_save(
+        enrolment=enrolment, term="autumn", need=3, engagement=2, by=ssw
+    )
     out = tmp_path / "export"
     call_command("delivery_export", str(out))
     assert check_directory(out) == []
+    ssw_ids = read_table(out, "ssws")["ssw_id"].tolist()
+    for table in ("sessions", "ad_hoc_support", "delivery_ratings"):
+        assert set(read_table(out, table)["ssw_id"]) == set(ssw_ids), table
     sessions = read_table(out, "sessions").set_index("session_id")
     assert list(sessions["status"]) == ["rescheduled", "held", "rescheduled"]
     assert sessions.loc[str(first.pk), "rescheduled_to"] == str(moved.pk)

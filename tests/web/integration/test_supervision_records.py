@@ -20,6 +20,7 @@ from threshold.web.accounts.models import User
 from threshold.web.accounts.roles import RoleName
 from threshold.web.audit.models import AuditAction, AuditEvent
 from threshold.web.organisations.models import School
+from threshold.web.programme.exports import ssw_id
 from threshold.web.programme.models import Enrolment, Programme, SupervisionSession
 from threshold.web.supervision import selectors, services
 from threshold.web.supervision.exports import contract_tables
@@ -211,6 +212,46 @@ def test_only_ssws_of_the_schools_la_write_records(places, users, make_user) -> 
             services.supervision_record_save(session=session, **record_values(), by=users[role])
 
 
+def test_only_the_schools_own_ssw_writes(client, sign_in, session, make_user) -> None:
+    """Another SSW of the same LA, not the school's, may write nothing for it."""
+    colleague = make_user(RoleName.SSW, username="colleague")
+    enrolment = session.enrolment
+    writes = [
+        lambda: services.first_session_sheet_save(
+            enrolment=enrolment,
+            team_roles="x",
+            hopes="x",
+            ground_rules="x",
+            practicalities="x",
+            by=colleague,
+        ),
+        lambda: services.supervision_record_save(session=session, **record_values(), by=colleague),
+        lambda: services.ad_hoc_support_create(
+            enrolment=enrolment,
+            support_date=dt.date(2024, 11, 5),
+            channel="phone",
+            initiated_by="school",
+            topic="wellbeing",
+            duration_minutes=None,
+            by=colleague,
+        ),
+        lambda: services.delivery_rating_save(
+            enrolment=enrolment, term=Term.AUTUMN, need=2, engagement=None, by=colleague
+        ),
+    ]
+    for write in writes:
+        with pytest.raises(PermissionDenied):
+            write()
+    sign_in(client, colleague)
+    assert client.post(reverse("supervision:record", args=[session.pk]), {}).status_code == 403
+    response = client.post(
+        reverse("supervision:ratings"),
+        {"enrolment": enrolment.pk, "term": "autumn", "need": "2", "engagement": ""},
+    )
+    assert response.status_code == 200  # the school is not among the choices
+    assert not DeliveryRating.objects.exists()
+
+
 def test_only_the_schools_dsls_write_worksheets_and_reflections(session, users) -> None:
     for role in ("ssw", "la_lead", "evaluator"):
         with pytest.raises(PermissionDenied):
@@ -283,7 +324,7 @@ def test_ad_hoc_support_and_scores_export_as_the_contract(session, users) -> Non
         {
             "support_id": str(support.pk),
             "urn": 990001,
-            "ssw_id": str(users["ssw"].pk),
+            "ssw_id": ssw_id(users["ssw"]),
             "support_date": dt.date(2024, 11, 5),
             "channel": "phone",
             "topic": "threshold_decision",
@@ -291,7 +332,7 @@ def test_ad_hoc_support_and_scores_export_as_the_contract(session, users) -> Non
         }
     ]
     assert ratings.to_dict("records") == [
-        {"urn": 990001, "ssw_id": str(users["ssw"].pk), "need": 3, "engagement": 4}
+        {"urn": 990001, "ssw_id": ssw_id(users["ssw"]), "need": 3, "engagement": 4}
     ]
     for name, frame in tables.items():
         checked = check_frame(frame.astype(str).replace({"<NA>": ""}), TABLES[name], file=name)

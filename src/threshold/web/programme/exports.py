@@ -2,7 +2,7 @@
 
 `TABLE_SOURCES` names (by dotted path) functions that each return contract tables by name; the
 command writes them all. Another app exports its tables by adding its function's path there,
-one line, for example "threshold.web.supervision.exports.contract_tables".
+one line, as supervision does.
 """
 
 from __future__ import annotations
@@ -107,6 +107,7 @@ def delivery_tables() -> dict[str, pd.DataFrame]:
 
 TABLE_SOURCES: list[str] = [
     "threshold.web.programme.exports.delivery_tables",
+    "threshold.web.supervision.exports.contract_tables",
 ]
 """Dotted paths of the `TableSource`s `delivery_export` writes; add another app's here."""
 

@@ -80,16 +80,26 @@ def _own_school_ids(user: AbstractBaseUser) -> list[int]:
     ]
 
 
+def _caseload(user: AbstractBaseUser) -> Q:
+    """Enrolments on `user`'s caseload: `can_record` as a filter."""
+    recording = authorities_where(user, Permission.SUPERVISION_RECORD)
+    if recording is not None and not recording:
+        return Q(pk__in=[])
+    return Q(ssw_id=user.pk) & _in(recording, "programme__authority")
+
+
 def _programme_or_caseload(user: AbstractBaseUser) -> Q:
     """Enrolments in LAs where `user` manages the programme, or on their caseload."""
     managed = managed_authorities(user)
-    recording = authorities_where(user, Permission.SUPERVISION_RECORD)
-    visible = Q(pk__in=[])
+    visible = _caseload(user)
     if managed is None or managed:
         visible |= _in(managed, "programme__authority")
-    if recording is None or recording:
-        visible |= Q(ssw_id=user.pk) & _in(recording, "programme__authority")
     return visible
+
+
+def caseload(*, user: AbstractBaseUser) -> QuerySet[Enrolment]:
+    """The enrolments whose supervision `user` records (those `can_record` allows)."""
+    return Enrolment.objects.filter(_caseload(user))
 
 
 def enrolments_visible(*, user: AbstractBaseUser) -> QuerySet[Enrolment]:

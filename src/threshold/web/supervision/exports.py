@@ -1,6 +1,6 @@
 """Supervision records as the data contract's tables (`ad_hoc_support`, `delivery_ratings`).
 
-Ids are strings; `ssw_id` is the SSW's user id as a string, as the programme's tables give it.
+Ids are strings; `ssw_id` is `programme.exports.ssw_id`, so rows refer to the `ssws` table.
 The contract keeps one `delivery_ratings` row per school: from the school's latest programme
 year, `need` is the earliest term's need score and `engagement` the latest term's engagement
 score; `ssw_id` is whoever gave the latest of the two.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from threshold.model import TABLES
+from threshold.web.programme.exports import ssw_id
 from threshold.web.supervision.models import AdHocSupport, DeliveryRating
 
 
@@ -24,7 +25,7 @@ def ad_hoc_support_table() -> pd.DataFrame:
         {
             "support_id": str(item.pk),
             "urn": item.enrolment.school.urn,
-            "ssw_id": str(item.ssw_id),
+            "ssw_id": ssw_id(item.ssw_id),
             "support_date": item.support_date,
             "channel": item.channel,
             "topic": item.topic,
@@ -50,9 +51,9 @@ def delivery_ratings_table() -> pd.DataFrame:
             continue
         row = rows.setdefault(urn, {"urn": urn, "ssw_id": None, "need": None, "engagement": None})
         if rating.need is not None and row["need"] is None:
-            row["need"], row["ssw_id"] = rating.need, str(rating.ssw_id)
+            row["need"], row["ssw_id"] = rating.need, ssw_id(rating.ssw_id)
         if rating.engagement is not None:
-            row["engagement"], row["ssw_id"] = rating.engagement, str(rating.ssw_id)
+            row["engagement"], row["ssw_id"] = rating.engagement, ssw_id(rating.ssw_id)
     frame = _frame("delivery_ratings", list(rows.values()))
     for column in ("need", "engagement"):
         frame[column] = frame[column].astype("Int64")

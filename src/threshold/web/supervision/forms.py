@@ -28,6 +28,7 @@ CONFIRM_ITEM = "{field}: “{text}” is not identifying"
 FOUND_WHERE = "{field}, characters {first} to {last}: {kind}, “{text}”"
 SCORE_CHOICES_5 = [(str(n), str(n)) for n in range(1, 6)]
 SCORE_CHOICES_4 = [("", "Not scored"), *((str(n), str(n)) for n in range(1, 5))]
+SMALL_CHECKBOXES = {"class": "govuk-checkboxes--small"}
 
 
 class DateInput(forms.DateInput):
@@ -38,7 +39,7 @@ class ConfirmationsField(forms.MultipleChoiceField):
     """The ticked findings. Any value is accepted here; the service compares them with what it
     finds in the text now, so a stale or forged confirmation confirms nothing."""
 
-    widget = forms.CheckboxSelectMultiple
+    widget = forms.CheckboxSelectMultiple(attrs=SMALL_CHECKBOXES)
 
     def valid_value(self, value: str) -> bool:
         return True
@@ -90,12 +91,13 @@ class SupervisionRecordForm(CheckedForm):
     themes = forms.MultipleChoiceField(
         label="Themes",
         choices=Theme.choices,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs=SMALL_CHECKBOXES),
         required=False,
         help_text="Select all that the discussion touched on.",
     )
     no_open_case_confirmed = forms.BooleanField(
         label="No case open to children's social care was discussed",
+        widget=forms.CheckboxInput(attrs=SMALL_CHECKBOXES),
         error_messages={"required": MSG_OPEN_CASE},
         help_text=(
             "Cases where a child already has a social worker are not brought to supervision."

@@ -13,6 +13,7 @@ from threshold.web.accounts.selectors import authorities_where
 from threshold.web.audit.services import audit_read, target_of
 from threshold.web.organisations.models import School
 from threshold.web.programme.models import Enrolment, SupervisionSession
+from threshold.web.programme.selectors import can_record, caseload
 from threshold.web.supervision.models import (
     AdHocSupport,
     Checked,
@@ -27,6 +28,13 @@ from threshold.web.supervision.models import (
 def require_permission(user: User, permission: Permission, school: School) -> None:
     """PermissionDenied unless `user` holds `permission` in `school`."""
     if not has_permission(user, permission, school=school):
+        raise PermissionDenied
+
+
+def require_recorder(user: User, enrolment: Enrolment) -> None:
+    """PermissionDenied unless `user` records the school's supervision: the programme's rule,
+    `programme.selectors.can_record` (its SSW, in an LA where they record)."""
+    if not can_record(user, enrolment):
         raise PermissionDenied
 
 
@@ -49,6 +57,15 @@ def enrolment_list(*, user: User, permission: Permission) -> QuerySet[Enrolment]
     """Enrolments of schools where `user` holds `permission`."""
     return (
         Enrolment.objects.filter(_schools_where(user, permission, "school"))
+        .select_related("school__authority", "programme")
+        .order_by("school__name", "-programme__school_year")
+    )
+
+
+def recordable_enrolments(*, user: User) -> QuerySet[Enrolment]:
+    """The enrolments whose supervision `user` records (`require_recorder` lets them write)."""
+    return (
+        caseload(user=user)
         .select_related("school__authority", "programme")
         .order_by("school__name", "-programme__school_year")
     )

@@ -28,7 +28,7 @@ from threshold.web.supervision.models import (
     Term,
     Theme,
 )
-from threshold.web.supervision.selectors import require_permission
+from threshold.web.supervision.selectors import require_permission, require_recorder
 
 MSG_OPEN_CASE = (
     "Confirm that no case open to children's social care was discussed: such cases are not "
@@ -144,9 +144,9 @@ def first_session_sheet_save(
     confirmed: Collection[str] = (),
     by: User,
 ) -> FirstSessionSheet:
-    """Write (or correct) the school's first-session sheet; SSWs of the school's LA only."""
+    """Write (or correct) the school's first-session sheet; the school's SSW only."""
     school = enrolment.school
-    require_permission(by, Permission.SUPERVISION_RECORD, school)
+    require_recorder(by, enrolment)
     return _save(
         FirstSessionSheet,
         lookup={"enrolment": enrolment},
@@ -178,11 +178,12 @@ def supervision_record_save(
     confirmed: Collection[str] = (),
     by: User,
 ) -> SupervisionRecord:
-    """Write (or correct) the record of a session. Refused unless the SSW confirms that no
+    """Write (or correct) the record of a session; the school's SSW only. Refused unless they
+    confirm that no
     case open to children's social care was discussed, and until every identifying-looking
     detail is removed or confirmed as not identifying."""
     school = session.enrolment.school
-    require_permission(by, Permission.SUPERVISION_RECORD, school)
+    require_recorder(by, session.enrolment)
     if session.status and session.status != SessionStatus.HELD:
         raise SupervisionError(
             MSG_NOT_HELD.format(number=session.number, status=session.get_status_display())
@@ -277,9 +278,10 @@ def ad_hoc_support_create(
     duration_minutes: int | None,
     by: User,
 ) -> AdHocSupport:
-    """Log an episode of unplanned support (a category of topic, never case details)."""
+    """Log an episode of unplanned support (a category of topic, never case details); the
+    school's SSW only."""
     school = enrolment.school
-    require_permission(by, Permission.SUPERVISION_RECORD, school)
+    require_recorder(by, enrolment)
     support = AdHocSupport.objects.create(
         enrolment=enrolment,
         ssw=by,
@@ -309,10 +311,10 @@ def delivery_rating_save(
     engagement: int | None,
     by: User,
 ) -> DeliveryRating:
-    """Score a school's need and/or engagement (1–4) for a term; a second score for the
-    same term replaces the first."""
+    """Score a school's need and/or engagement (1–4) for a term, the school's SSW only; a
+    second score for the same term replaces the first."""
     school = enrolment.school
-    require_permission(by, Permission.SUPERVISION_RECORD, school)
+    require_recorder(by, enrolment)
     if need is None and engagement is None:
         raise SupervisionError(MSG_NOTHING_TO_SCORE)
     rating, created = DeliveryRating.objects.update_or_create(

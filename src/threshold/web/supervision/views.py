@@ -16,6 +16,7 @@ from threshold.web.accounts.authorisation import has_permission
 from threshold.web.accounts.decorators import permission_required
 from threshold.web.accounts.permissions import Permission
 from threshold.web.programme.models import SupervisionSession
+from threshold.web.programme.selectors import can_record
 from threshold.web.supervision import selectors, services
 from threshold.web.supervision.forms import (
     AdHocSupportForm,
@@ -98,7 +99,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
     sessions = list(selectors.session_list(user=user))
     for session in sessions:
         school = session.enrolment.school
-        session.may_record = has_permission(user, Permission.SUPERVISION_RECORD, school=school)
+        session.may_record = can_record(user, session.enrolment)
         session.may_prepare = has_permission(user, Permission.SUPERVISION_PREPARE, school=school)
     context = {
         "sessions": sessions,
@@ -115,7 +116,7 @@ def first_session_sheet(request: HttpRequest, enrolment_id: int) -> HttpResponse
     enrolment = get_object_or_404(visible, pk=enrolment_id)
     school = enrolment.school
     title, caption = "First-session sheet", school.name
-    may_write = has_permission(request.user, Permission.SUPERVISION_RECORD, school=school)
+    may_write = can_record(request.user, enrolment)
     if request.method == "POST":
         if not may_write:
             raise PermissionDenied
@@ -150,9 +151,7 @@ def record(request: HttpRequest, session_id: int) -> HttpResponse:
     """The SSW writes the record of supervision; others who may see it read it."""
     session = _session(request, session_id)
     title, caption = "Record of supervision", str(session)
-    may_write = has_permission(
-        request.user, Permission.SUPERVISION_RECORD, school=session.enrolment.school
-    )
+    may_write = can_record(request.user, session.enrolment)
     if request.method == "POST":
         if not may_write:
             raise PermissionDenied
@@ -270,9 +269,7 @@ def reflection(request: HttpRequest, session_id: int) -> HttpResponse:
 @permission_required(Permission.SUPERVISION_RECORD)
 def ad_hoc_support(request: HttpRequest) -> HttpResponse:
     """Log ad hoc support, and list what has been logged."""
-    enrolments = selectors.enrolment_list(
-        user=request.user, permission=Permission.SUPERVISION_RECORD
-    )
+    enrolments = selectors.recordable_enrolments(user=request.user)
     form = AdHocSupportForm(request.POST or None, enrolments=enrolments)
     if request.method == "POST" and form.is_valid():
         services.ad_hoc_support_create(**form.cleaned_data, by=request.user)
@@ -286,9 +283,7 @@ def ad_hoc_support(request: HttpRequest) -> HttpResponse:
 @permission_required(Permission.SUPERVISION_RECORD)
 def ratings(request: HttpRequest) -> HttpResponse:
     """Score schools' need and engagement by term, and list the scores."""
-    enrolments = selectors.enrolment_list(
-        user=request.user, permission=Permission.SUPERVISION_RECORD
-    )
+    enrolments = selectors.recordable_enrolments(user=request.user)
     form = DeliveryRatingForm(request.POST or None, enrolments=enrolments)
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,47 +1,80 @@
-"""GOV.UK Frontend components for Django forms, built with govuk-frontend-django's classes."""
+"""GOV.UK Frontend components for Django forms, built with govuk-frontend-django's classes:
+one filter per component, and `govuk_field`, which picks the component for a field's widget."""
 
 from __future__ import annotations
 
-from django import template
+from collections.abc import Callable
+
+from django import forms, template
 from django.core.paginator import Page
 from django.forms import BaseForm, BoundField
 from django.http import QueryDict
+from govuk_frontend_django.components.checkboxes import GovUKCheckboxes
 from govuk_frontend_django.components.error_summary import GovUKErrorSummary
+from govuk_frontend_django.components.file_upload import GovUKFileUpload
 from govuk_frontend_django.components.input import GovUKInput
 from govuk_frontend_django.components.pagination import GovUKPagination
+from govuk_frontend_django.components.radios import GovUKRadios
 from govuk_frontend_django.components.select import GovUKSelect
+from govuk_frontend_django.components.textarea import GovUKTextarea
 
 register = template.Library()
 
 ERROR_SUMMARY_TITLE = "There is a problem"
+TEXTAREA_ROWS = "5"
+SHORT_LABEL = 4
+"""Radios whose labels are all shorter than this sit inline."""
 
 
-def _common(field: BoundField) -> dict[str, object]:
-    widget = field.field.widget
-    common: dict[str, object] = {
-        "id": field.auto_id,
-        "name": field.html_name,
-        "label": {"text": field.label, "classes": "govuk-label--s"},
-    }
+def _described(field: BoundField) -> dict[str, object]:
+    """What every field component shares: the name, hint, error message, and the widget's
+    `class` attribute as the component's classes."""
+    described: dict[str, object] = {"name": field.html_name}
     if field.help_text:
-        common["hint"] = {"text": str(field.help_text)}
+        described["hint"] = {"text": str(field.help_text)}
     if field.errors:
-        common["errorMessage"] = {"text": " ".join(field.errors)}
-    if widget.attrs.get("class"):
-        common["classes"] = widget.attrs["class"]
-    return common
+        described["errorMessage"] = {"text": " ".join(field.errors)}
+    if field.field.widget.attrs.get("class"):
+        described["classes"] = field.field.widget.attrs["class"]
+    return described
+
+
+def _labelled(field: BoundField) -> dict[str, object]:
+    """`_described`, with the id and a label."""
+    label = {"text": str(field.label), "classes": "govuk-label--s"}
+    return _described(field) | {"id": field.auto_id, "label": label}
+
+
+def _grouped(field: BoundField) -> dict[str, object]:
+    """`_described` for a group of items: their id prefix, and a fieldset whose legend is the
+    label."""
+    legend = {"text": str(field.label), "classes": "govuk-fieldset__legend--s"}
+    return _described(field) | {"idPrefix": field.auto_id, "fieldset": {"legend": legend}}
+
+
+def _items(field: BoundField, mark: str) -> list[dict[str, object]]:
+    """An item per choice; `mark` ("selected" or "checked") is true for the current values
+    (no value: the empty choice)."""
+    value = field.value()
+    values = value if isinstance(value, list | tuple) else ["" if value is None else value]
+    chosen = {str(v) for v in values}
+    return [
+        {"value": str(choice), "text": str(label), mark: str(choice) in chosen}
+        for choice, label in field.field.choices
+    ]
 
 
 @register.filter
 def govuk_input(field: BoundField) -> GovUKInput:
-    """A text, password or date input for `field`; widget attributes give autocomplete,
-    inputmode and width classes."""
+    """A text, number, email, password or date input for `field`; widget attributes give
+    autocomplete, inputmode and width classes."""
     widget = field.field.widget
     value = field.value()
+    input_type = getattr(widget, "input_type", "text")
     return GovUKInput(
-        **_common(field),
-        type=getattr(widget, "input_type", "text"),
-        value=None if widget.input_type == "password" or value is None else str(value),
+        **_labelled(field),
+        type=input_type,
+        value=None if input_type == "password" or value is None else str(value),
         autocomplete=widget.attrs.get("autocomplete"),
         inputmode=widget.attrs.get("inputmode"),
     )
@@ -50,12 +83,61 @@ def govuk_input(field: BoundField) -> GovUKInput:
 @register.filter
 def govuk_select(field: BoundField) -> GovUKSelect:
     """A select for a choice field, the current value selected."""
-    value = "" if field.value() is None else str(field.value())
-    items = [
-        {"value": str(choice), "text": str(label), "selected": str(choice) == value}
-        for choice, label in field.field.choices
-    ]
-    return GovUKSelect(**_common(field), items=items)
+    return GovUKSelect(**_labelled(field), items=_items(field, "selected"))
+
+
+@register.filter
+def govuk_textarea(field: BoundField) -> GovUKTextarea:
+    """A textarea for `field`."""
+    value = field.value()
+    return GovUKTextarea(
+        **_labelled(field), value=None if value is None else str(value), rows=TEXTAREA_ROWS
+    )
+
+
+@register.filter
+def govuk_checkboxes(field: BoundField) -> GovUKCheckboxes:
+    """Checkboxes for a multiple-choice field, in a fieldset whose legend is the label; or one
+    checkbox, labelled, for a boolean field."""
+    if isinstance(field.field, forms.BooleanField):
+        item = {"value": "on", "text": str(field.label), "checked": bool(field.value())}
+        return GovUKCheckboxes(**_described(field), idPrefix=field.auto_id, items=[item])
+    return GovUKCheckboxes(**_grouped(field), items=_items(field, "checked"))
+
+
+@register.filter
+def govuk_radios(field: BoundField) -> GovUKRadios:
+    """Radios for a choice field (an empty choice left out), the current value checked; inline
+    when every label is short (a score)."""
+    items = [item for item in _items(field, "checked") if item["value"] != ""]
+    radios = _grouped(field)
+    if all(len(str(item["text"])) < SHORT_LABEL for item in items):
+        radios.setdefault("classes", "govuk-radios--inline")
+    return GovUKRadios(**radios, items=items)
+
+
+@register.filter
+def govuk_file_upload(field: BoundField) -> GovUKFileUpload:
+    """A file upload for `field`."""
+    return GovUKFileUpload(**_labelled(field))
+
+
+COMPONENTS: list[tuple[type[forms.Widget] | tuple[type[forms.Widget], ...], Callable]] = [
+    (forms.Textarea, govuk_textarea),
+    ((forms.CheckboxSelectMultiple, forms.CheckboxInput, forms.SelectMultiple), govuk_checkboxes),
+    (forms.RadioSelect, govuk_radios),
+    (forms.Select, govuk_select),
+    (forms.FileInput, govuk_file_upload),
+]
+"""Which component renders which widgets, first match wins; any other widget is an input."""
+
+
+@register.filter
+def govuk_field(field: BoundField) -> object:
+    """The GOV.UK component that suits the field's widget (see `COMPONENTS`)."""
+    widget = field.field.widget
+    component = next((c for kinds, c in COMPONENTS if isinstance(widget, kinds)), govuk_input)
+    return component(field)
 
 
 @register.filter

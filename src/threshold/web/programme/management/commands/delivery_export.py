@@ -22,8 +22,9 @@ MSG_INVALID = "the export breaks the data contract, so nothing was written:\n{vi
 
 class Command(BaseCommand):
     help = (
-        "Write sessions.csv, ssws.csv, allocations.csv (with the local_authorities.csv and "
-        "schools.csv they refer to) to DIR, checked against the data contract."
+        "Write sessions.csv, ssws.csv, allocations.csv, ad_hoc_support.csv and "
+        "delivery_ratings.csv (with the local_authorities.csv and schools.csv they refer to) "
+        "to DIR, checked against the data contract."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
