@@ -367,6 +367,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
 
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stopped: clean up as for Ctrl+C
     directory = Path(tempfile.mkdtemp(prefix="threshold-load-"))
     server = None
     run = None
