@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "threshold.web.audit",
     "threshold.web.programme",
     "threshold.web.supervision",
+    "threshold.web.insights",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Front-door insight: imported contacts and referrals, and the dashboards built on them."""

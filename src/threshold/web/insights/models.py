@@ -1,0 +1,79 @@
+"""Front-door records held by the service: contacts and referrals as the data contract has them
+(pseudonymised child ids), each import that brought them, and when the data were last brought
+up to date. They come only through `threshold.frontdoor` (the same code path as the CLI)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from threshold.model import ContactOutcome, ReferralOutcome, SourceCode
+from threshold.web.organisations.models import LocalAuthority, School
+
+
+def _choices(code: type) -> list[tuple[str, str]]:
+    return [(member.value, member.label) for member in code]
+
+
+class FrontDoorImport(models.Model):
+    """One LA export imported: the file, its format and checksum, and what it did."""
+
+    authority = models.ForeignKey(LocalAuthority, on_delete=models.PROTECT, related_name="imports")
+    file_name = models.CharField(max_length=300)
+    file_sha256 = models.CharField(max_length=64)
+    format = models.CharField(max_length=16)
+    imported_at = models.DateTimeField(auto_now_add=True)
+    imported_by = models.CharField(max_length=150)
+    records = models.PositiveIntegerField()
+    loaded = models.PositiveIntegerField()
+    quarantined = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ("-imported_at",)
+
+
+class Contact(models.Model):
+    """A contact to the LA's front door (row of the contract's `contacts`)."""
+
+    contact_id = models.CharField(max_length=64, unique=True)
+    person_id = models.CharField(max_length=64)
+    authority = models.ForeignKey(LocalAuthority, on_delete=models.PROTECT, related_name="contacts")
+    contact_date = models.DateField()
+    source_code = models.CharField(max_length=2, choices=_choices(SourceCode))
+    source_school = models.ForeignKey(
+        School, null=True, blank=True, on_delete=models.PROTECT, related_name="contacts_made"
+    )
+    source_school_name = models.CharField(max_length=300, blank=True)
+    child_school = models.ForeignKey(
+        School, null=True, blank=True, on_delete=models.PROTECT, related_name="contacts_about"
+    )
+    outcome = models.CharField(max_length=32, choices=_choices(ContactOutcome), blank=True)
+
+    class Meta:
+        indexes = (
+            models.Index(fields=("source_school", "contact_date")),
+            models.Index(fields=("authority", "contact_date")),
+        )
+
+
+class Referral(models.Model):
+    """A referral to children's social care (row of the contract's `referrals`)."""
+
+    referral_id = models.CharField(max_length=64, unique=True)
+    contact_id = models.CharField(max_length=64, blank=True)
+    person_id = models.CharField(max_length=64)
+    authority = models.ForeignKey(
+        LocalAuthority, on_delete=models.PROTECT, related_name="referrals"
+    )
+    referral_date = models.DateField()
+    source_code = models.CharField(max_length=2, choices=_choices(SourceCode))
+    source_school = models.ForeignKey(
+        School, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals_made"
+    )
+    child_school = models.ForeignKey(
+        School, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals_about"
+    )
+    outcome = models.CharField(max_length=32, choices=_choices(ReferralOutcome), blank=True)
+    close_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = (models.Index(fields=("source_school", "referral_date")),)
