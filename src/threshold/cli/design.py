@@ -14,7 +14,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from threshold.analysis import assemble
 from threshold.synth import WorldConfig, synthesise
 from threshold.trial import (
     EVALUATION_DESIGN,
@@ -227,6 +226,8 @@ def diagnose_command(
     if world_seed is not None:
         world = synthesise(WorldConfig(seed=world_seed), randomise_as_evaluated)
         protocol = parse_protocol(tomllib.loads(template()))
+        from threshold.analysis import assemble  # imported late: see threshold.cli.analyse
+
         data = assemble(world.tables, protocol)
         primary = data.outcomes[protocol.primary.name]
         frame = data.units.assign(outcome=primary["y"], baseline=primary["baseline"])

@@ -17,7 +17,6 @@ from rich.table import Table as RichTable
 from threshold.cli.analyse import run_analysis
 from threshold.frontdoor import import_export, load_profile
 from threshold.model import check_directory, read_table
-from threshold.report import headline
 from threshold.synth import (
     MESSY_PROFILE,
     Effects,
@@ -94,6 +93,8 @@ def demo(
     lock_protocol(protocol_path, software=f"threshold {version('threshold')}")
     console.print(f"4. Locked the evaluation's protocol: {protocol_path}.")
     results, written = run_analysis(protocol_path, world_dir, out / "report", exploratory=False)
+    from threshold.report import headline  # imported late: see threshold.cli.analyse
+
     console.print(f"5. Analysed: {headline(results)}")
     report = next(p for p in written if p.suffix == ".html")
     console.print(
