@@ -78,3 +78,17 @@ def export_delivery(
 ) -> None:
     """Write supervision attendance and dosage (sessions, SSWs, allocations) as contract files."""
     _django(MIGRATE, ("delivery_export", str(directory)))
+
+
+@app.command("import-frontdoor")
+def import_frontdoor(
+    file: Annotated[Path, typer.Argument(help="The LA's export (.csv, .xlsx or CIN census .xml).")],
+    format: Annotated[str, typer.Option("--format", help="ssd | annex-a | cin-xml | mapped")],
+    la: Annotated[str, typer.Option("--la", help="The LA's three-digit number.")],
+    profile: Annotated[
+        Path | None, typer.Option(help="Column-mapping profile (TOML); needed for mapped.")
+    ] = None,
+) -> None:
+    """Import an LA's front-door export into its store and the web service's database."""
+    options = ("--profile", str(profile)) if profile is not None else ()
+    _django(MIGRATE, ("frontdoor_import", str(file), "--format", format, "--la", la, *options))

@@ -60,6 +60,35 @@ MATRIX: dict[str, dict[str, int]] = {
     },
     "supervision:ad_hoc_support": row(302, 403, ssw=200),
     "supervision:ratings": row(302, 403, ssw=200),
+    # Front door: the home LA and school; no import exists here (404 for the LA analyst).
+    "insights:index": row(302, 403, la_lead=200, la_analyst=200, dsl_lead=200, dsl_deputy=200),
+    "insights:authority": row(302, 403, la_lead=200, la_analyst=200),
+    "insights:school": row(302, 403, la_lead=200, la_analyst=200, dsl_lead=200, dsl_deputy=200),
+    "insights:import_upload": row(302, 403, la_analyst=200),
+    "insights:import_detail": row(302, 403, la_analyst=404),
+    "insights:quarantine": row(302, 403, la_analyst=200),
+    # Surveys: the questionnaire is public (its token is the credential); no such token here.
+    "surveys:respond": row(404, 404),
+    "surveys:wave_list": row(302, 403, la_lead=200, la_analyst=200, evaluator=200),
+    "surveys:wave_create": row(302, 403, la_lead=200),
+    "surveys:monitor": row(302, 403, la_lead=404, la_analyst=404, evaluator=404),
+    "surveys:invitations": row(302, 403, dsl_lead=200, dsl_deputy=200),
+    "guidance:index": row(302, 403, la_lead=200, ssw=200, dsl_lead=200, dsl_deputy=200),
+    "guidance:document": row(302, 403, la_lead=200, ssw=200, dsl_lead=200, dsl_deputy=200),
+    "guidance:poster": row(302, 403, la_lead=404, ssw=404, dsl_lead=404, dsl_deputy=404),
+    "guidance:document_edit": row(302, 403, la_lead=200),
+    "guidance:document_publish": row(405, 405),
+    "guidance:history": row(302, 403, la_lead=200),
+    "guidance:version": row(302, 403, la_lead=404),
+    "guidance:pathway_start": row(302, 403, dsl_lead=200, dsl_deputy=200),
+    "guidance:pathway_question": row(302, 403, dsl_lead=200, dsl_deputy=200),
+    "guidance:pathway_result": row(302, 403, dsl_lead=302, dsl_deputy=302),
+    "guidance:pathway_record": row(302, 403, dsl_lead=302, dsl_deputy=302),
+    "guidance:outcome_list": row(302, 403, dsl_lead=200, dsl_deputy=200),
+    "guidance:call_list": row(302, 403, la_lead=200, ssw=200),
+    "guidance:call_create": row(302, 403, la_lead=200, ssw=200),
+    "guidance:call_detail": row(302, 403, la_lead=404, ssw=404),
+    "guidance:summary": row(302, 403, la_lead=200),
 }
 """URL name → who → expected status. URLs with arguments also need an entry in URL_KWARGS."""
 
@@ -92,6 +121,28 @@ URL_KWARGS: dict[str, dict[str, object]] = {
         name: {"session_id": 1}
         for name in ("supervision:record", "supervision:worksheet", "supervision:reflection")
     },
+    **{
+        name: {"la_code": "990"}
+        for name in ("insights:authority", "insights:import_upload", "insights:quarantine")
+    },
+    "insights:import_detail": {"pk": 1},
+    "insights:school": {"urn": 990001},
+    "surveys:respond": {"token": "ABCDEFGH12345678", "wave": "baseline"},
+    "surveys:monitor": {"pk": 1},
+    # Guidance: the home LA has no published version, and no call exists here.
+    **{
+        name: {"la_code": "990"}
+        for name in (
+            "guidance:document",
+            "guidance:poster",
+            "guidance:document_edit",
+            "guidance:document_publish",
+            "guidance:history",
+        )
+    },
+    "guidance:version": {"la_code": "990", "number": 1},
+    "guidance:pathway_question": {"question": "danger"},
+    "guidance:call_detail": {"pk": 1},
 }
 
 

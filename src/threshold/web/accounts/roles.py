@@ -52,6 +52,10 @@ class LaLead(Role):
             Permission.PROGRAMME_MANAGE,
             Permission.SUPERVISION_VIEW,
             Permission.SURVEY_RESULTS_VIEW,
+            Permission.INSIGHTS_VIEW,
+            Permission.GUIDANCE_VIEW,
+            Permission.GUIDANCE_MANAGE,
+            Permission.GUIDANCE_LINE_RECORD,
         }
     )
     summary = "Runs the programme in the local authority and oversees who sees what."
@@ -60,7 +64,14 @@ class LaLead(Role):
 class Ssw(Role):
     name = RoleName.SSW
     scope = Scope.AUTHORITY
-    permissions = frozenset({Permission.SUPERVISION_VIEW, Permission.SUPERVISION_RECORD})
+    permissions = frozenset(
+        {
+            Permission.SUPERVISION_VIEW,
+            Permission.SUPERVISION_RECORD,
+            Permission.GUIDANCE_VIEW,
+            Permission.GUIDANCE_LINE_RECORD,
+        }
+    )
     summary = "Supervises the safeguarding teams of the local authority's schools."
 
 
@@ -68,7 +79,14 @@ class DslLead(Role):
     name = RoleName.DSL_LEAD
     scope = Scope.SCHOOL
     permissions = frozenset(
-        {Permission.SUPERVISION_VIEW, Permission.SUPERVISION_PREPARE, Permission.SURVEY_RESPOND}
+        {
+            Permission.SUPERVISION_VIEW,
+            Permission.SUPERVISION_PREPARE,
+            Permission.SURVEY_RESPOND,
+            Permission.INSIGHTS_SCHOOL_VIEW,
+            Permission.GUIDANCE_VIEW,
+            Permission.GUIDANCE_PATHWAY,
+        }
     )
     requires_two_factor = False
     summary = "Leads safeguarding in the school and takes part in supervision."
@@ -87,6 +105,8 @@ class LaAnalyst(Role):
             Permission.CHILD_DATA_VIEW,
             Permission.SURVEY_RESULTS_VIEW,
             Permission.DEIDENTIFIED_EXPORT,
+            Permission.FRONTDOOR_IMPORT,
+            Permission.INSIGHTS_VIEW,
         }
     )
     summary = "Prepares the local authority's front-door data and figures."

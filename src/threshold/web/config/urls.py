@@ -11,4 +11,7 @@ urlpatterns = [
     path("audit/", include("threshold.web.audit.urls")),
     path("", include("threshold.web.programme.urls")),
     path("supervision/", include("threshold.web.supervision.urls")),
+    path("insights/", include("threshold.web.insights.urls")),
+    path("guidance/", include("threshold.web.guidance.urls")),
+    path("", include("threshold.web.surveys.urls")),
 ]

@@ -21,6 +21,14 @@ NAVIGATION = (
         "Community of practice",
         (Permission.PROGRAMME_MANAGE, Permission.SUPERVISION_RECORD),
     ),
+    (
+        "insights:index",
+        "Front door",
+        (Permission.INSIGHTS_VIEW, Permission.INSIGHTS_SCHOOL_VIEW),
+    ),
+    ("surveys:wave_list", "Surveys", Permission.SURVEY_RESULTS_VIEW),
+    ("surveys:invitations", "Your surveys", Permission.SURVEY_RESPOND),
+    ("guidance:index", "DSL guidance", Permission.GUIDANCE_VIEW),
 )
 """(URL name, text, permission needed to see the link, or a tuple of which any will do) for
 each navigation item."""

@@ -40,6 +40,18 @@ LINKS = (
         "programme:meeting_list",
         "Community-of-practice meetings",
     ),
+    (
+        (Permission.INSIGHTS_VIEW, Permission.INSIGHTS_SCHOOL_VIEW),
+        "insights:index",
+        "See the front-door dashboard: contacts, NFA and referrals by school",
+    ),
+    (Permission.SURVEY_RESULTS_VIEW, "surveys:wave_list", "Follow survey response rates"),
+    (Permission.SURVEY_RESPOND, "surveys:invitations", "Answer the DSL surveys"),
+    (
+        Permission.GUIDANCE_VIEW,
+        "guidance:index",
+        "DSL guidance: threshold document, where should this go?, information line",
+    ),
 )
 """(permission, or a tuple of which any will do; URL name; text) of the home page's links;
 each shown to those who may follow it."""

@@ -26,6 +26,8 @@ class FrontDoorImport(models.Model):
     records = models.PositiveIntegerField()
     loaded = models.PositiveIntegerField()
     quarantined = models.PositiveIntegerField()
+    summary = models.JSONField(default=dict)
+    """What each part of the file did to the store, and what loading did to the database."""
 
     class Meta:
         ordering = ("-imported_at",)

@@ -43,6 +43,16 @@ def _text(value: object) -> str:
     return "" if pd.isna(value) else str(value)
 
 
+def _figures(row: object) -> dict[str, object]:
+    """A school's pupils on roll and % FSM, where the table has those columns (blank: None)."""
+    figures: dict[str, object] = {}
+    for name, kind in (("pupils_on_roll", int), ("pct_fsm", float)):
+        if hasattr(row, name):
+            value = getattr(row, name)
+            figures[name] = None if pd.isna(value) else kind(value)
+    return figures
+
+
 @transaction.atomic
 def organisations_import(
     *, local_authorities: pd.DataFrame, schools: pd.DataFrame, by: Actor
@@ -65,7 +75,12 @@ def organisations_import(
         la_code = str(row.la_code)
         if la_code not in authorities:
             raise ValueError(MSG_UNKNOWN_AUTHORITY.format(row=number, la_code=la_code, urn=row.urn))
-        values = {"name": str(row.name), "authority": authorities[la_code], "phase": str(row.phase)}
+        values = {
+            "name": str(row.name),
+            "authority": authorities[la_code],
+            "phase": str(row.phase),
+            **_figures(row),
+        }
         outcome = _upsert(School, {"urn": int(row.urn)}, values)
         counts[f"schools_{outcome}"] += 1
         changed_in.setdefault(la_code, Counter())[f"schools_{outcome}"] += 1

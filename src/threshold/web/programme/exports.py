@@ -108,6 +108,7 @@ def delivery_tables() -> dict[str, pd.DataFrame]:
 TABLE_SOURCES: list[str] = [
     "threshold.web.programme.exports.delivery_tables",
     "threshold.web.supervision.exports.contract_tables",
+    "threshold.web.surveys.exports.contract_tables",
 ]
 """Dotted paths of the `TableSource`s `delivery_export` writes; add another app's here."""
 

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "threshold.web.programme",
     "threshold.web.supervision",
     "threshold.web.insights",
+    "threshold.web.guidance",
+    "threshold.web.surveys",
 ]
 
 MIDDLEWARE = [

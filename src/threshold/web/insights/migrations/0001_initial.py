@@ -5,67 +5,248 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organisations', '0001_initial'),
+        ("organisations", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FrontDoorImport',
+            name="FrontDoorImport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file_name', models.CharField(max_length=300)),
-                ('file_sha256', models.CharField(max_length=64)),
-                ('format', models.CharField(max_length=16)),
-                ('imported_at', models.DateTimeField(auto_now_add=True)),
-                ('imported_by', models.CharField(max_length=150)),
-                ('records', models.PositiveIntegerField()),
-                ('loaded', models.PositiveIntegerField()),
-                ('quarantined', models.PositiveIntegerField()),
-                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='imports', to='organisations.localauthority')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("file_name", models.CharField(max_length=300)),
+                ("file_sha256", models.CharField(max_length=64)),
+                ("format", models.CharField(max_length=16)),
+                ("imported_at", models.DateTimeField(auto_now_add=True)),
+                ("imported_by", models.CharField(max_length=150)),
+                ("records", models.PositiveIntegerField()),
+                ("loaded", models.PositiveIntegerField()),
+                ("quarantined", models.PositiveIntegerField()),
+                (
+                    "authority",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="imports",
+                        to="organisations.localauthority",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-imported_at',),
+                "ordering": ("-imported_at",),
             },
         ),
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('contact_id', models.CharField(max_length=64, unique=True)),
-                ('person_id', models.CharField(max_length=64)),
-                ('contact_date', models.DateField()),
-                ('source_code', models.CharField(choices=[('1A', 'Individual: family member, relative or carer'), ('1B', 'Individual: acquaintance (including neighbours, childminders)'), ('1C', 'Individual: self'), ('1D', 'Individual: other (including strangers)'), ('2A', 'Schools'), ('2B', 'Education services'), ('3A', 'Health services: general practitioner'), ('3B', 'Health services: health visitor'), ('3C', 'Health services: school nurse'), ('3D', 'Health services: other primary health services'), ('3E', 'Health services: accident and emergency'), ('3F', 'Health services: other (for example hospice)'), ('4', 'Housing: LA housing or housing association'), ('5A', "LA services: social care (for example adults' social care)"), ('5B', 'LA services: other internal (for example youth offending)'), ('5C', "LA services: external (another LA's services)"), ('5D', 'LA services: early help'), ('6', 'Police'), ('7', 'Other legal agency (courts, probation, immigration, CAFCASS, prison)'), ('8', "Other (children's centres, independent or voluntary organisations)"), ('9', 'Anonymous'), ('10', 'Unknown')], max_length=2)),
-                ('source_school_name', models.CharField(blank=True, max_length=300)),
-                ('outcome', models.CharField(blank=True, choices=[('nfa', 'No further action'), ('information_advice', 'Information and advice given'), ('early_help', 'Stepped to Early Help'), ('referral', "Progressed to a referral to children's social care")], max_length=32)),
-                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contacts', to='organisations.localauthority')),
-                ('child_school', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='contacts_about', to='organisations.school')),
-                ('source_school', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='contacts_made', to='organisations.school')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("contact_id", models.CharField(max_length=64, unique=True)),
+                ("person_id", models.CharField(max_length=64)),
+                ("contact_date", models.DateField()),
+                (
+                    "source_code",
+                    models.CharField(
+                        choices=[
+                            ("1A", "Individual: family member, relative or carer"),
+                            ("1B", "Individual: acquaintance (including neighbours, childminders)"),
+                            ("1C", "Individual: self"),
+                            ("1D", "Individual: other (including strangers)"),
+                            ("2A", "Schools"),
+                            ("2B", "Education services"),
+                            ("3A", "Health services: general practitioner"),
+                            ("3B", "Health services: health visitor"),
+                            ("3C", "Health services: school nurse"),
+                            ("3D", "Health services: other primary health services"),
+                            ("3E", "Health services: accident and emergency"),
+                            ("3F", "Health services: other (for example hospice)"),
+                            ("4", "Housing: LA housing or housing association"),
+                            ("5A", "LA services: social care (for example adults' social care)"),
+                            ("5B", "LA services: other internal (for example youth offending)"),
+                            ("5C", "LA services: external (another LA's services)"),
+                            ("5D", "LA services: early help"),
+                            ("6", "Police"),
+                            (
+                                "7",
+                                "Other legal agency (courts, probation, immigration, CAFCASS, prison)",
+                            ),
+                            (
+                                "8",
+                                "Other (children's centres, independent or voluntary organisations)",
+                            ),
+                            ("9", "Anonymous"),
+                            ("10", "Unknown"),
+                        ],
+                        max_length=2,
+                    ),
+                ),
+                ("source_school_name", models.CharField(blank=True, max_length=300)),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("nfa", "No further action"),
+                            ("information_advice", "Information and advice given"),
+                            ("early_help", "Stepped to Early Help"),
+                            ("referral", "Progressed to a referral to children's social care"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "authority",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contacts",
+                        to="organisations.localauthority",
+                    ),
+                ),
+                (
+                    "child_school",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contacts_about",
+                        to="organisations.school",
+                    ),
+                ),
+                (
+                    "source_school",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contacts_made",
+                        to="organisations.school",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['source_school', 'contact_date'], name='insights_co_source__1cd9ac_idx'), models.Index(fields=['authority', 'contact_date'], name='insights_co_authori_c984a4_idx')],
+                "indexes": [
+                    models.Index(
+                        fields=["source_school", "contact_date"],
+                        name="insights_co_source__1cd9ac_idx",
+                    ),
+                    models.Index(
+                        fields=["authority", "contact_date"], name="insights_co_authori_c984a4_idx"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Referral',
+            name="Referral",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('referral_id', models.CharField(max_length=64, unique=True)),
-                ('contact_id', models.CharField(blank=True, max_length=64)),
-                ('person_id', models.CharField(max_length=64)),
-                ('referral_date', models.DateField()),
-                ('source_code', models.CharField(choices=[('1A', 'Individual: family member, relative or carer'), ('1B', 'Individual: acquaintance (including neighbours, childminders)'), ('1C', 'Individual: self'), ('1D', 'Individual: other (including strangers)'), ('2A', 'Schools'), ('2B', 'Education services'), ('3A', 'Health services: general practitioner'), ('3B', 'Health services: health visitor'), ('3C', 'Health services: school nurse'), ('3D', 'Health services: other primary health services'), ('3E', 'Health services: accident and emergency'), ('3F', 'Health services: other (for example hospice)'), ('4', 'Housing: LA housing or housing association'), ('5A', "LA services: social care (for example adults' social care)"), ('5B', 'LA services: other internal (for example youth offending)'), ('5C', "LA services: external (another LA's services)"), ('5D', 'LA services: early help'), ('6', 'Police'), ('7', 'Other legal agency (courts, probation, immigration, CAFCASS, prison)'), ('8', "Other (children's centres, independent or voluntary organisations)"), ('9', 'Anonymous'), ('10', 'Unknown')], max_length=2)),
-                ('outcome', models.CharField(blank=True, choices=[('nfa_at_referral', 'No further action at referral'), ('nfa_after_assessment', 'No further action after assessment'), ('early_help', 'Stepped down to Early Help after assessment'), ('child_in_need', 'Child in need plan'), ('child_protection', 'Child protection plan'), ('looked_after', 'Child became looked after'), ('open', 'Still open (no outcome yet)')], max_length=32)),
-                ('close_date', models.DateField(blank=True, null=True)),
-                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='organisations.localauthority')),
-                ('child_school', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='referrals_about', to='organisations.school')),
-                ('source_school', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='referrals_made', to='organisations.school')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("referral_id", models.CharField(max_length=64, unique=True)),
+                ("contact_id", models.CharField(blank=True, max_length=64)),
+                ("person_id", models.CharField(max_length=64)),
+                ("referral_date", models.DateField()),
+                (
+                    "source_code",
+                    models.CharField(
+                        choices=[
+                            ("1A", "Individual: family member, relative or carer"),
+                            ("1B", "Individual: acquaintance (including neighbours, childminders)"),
+                            ("1C", "Individual: self"),
+                            ("1D", "Individual: other (including strangers)"),
+                            ("2A", "Schools"),
+                            ("2B", "Education services"),
+                            ("3A", "Health services: general practitioner"),
+                            ("3B", "Health services: health visitor"),
+                            ("3C", "Health services: school nurse"),
+                            ("3D", "Health services: other primary health services"),
+                            ("3E", "Health services: accident and emergency"),
+                            ("3F", "Health services: other (for example hospice)"),
+                            ("4", "Housing: LA housing or housing association"),
+                            ("5A", "LA services: social care (for example adults' social care)"),
+                            ("5B", "LA services: other internal (for example youth offending)"),
+                            ("5C", "LA services: external (another LA's services)"),
+                            ("5D", "LA services: early help"),
+                            ("6", "Police"),
+                            (
+                                "7",
+                                "Other legal agency (courts, probation, immigration, CAFCASS, prison)",
+                            ),
+                            (
+                                "8",
+                                "Other (children's centres, independent or voluntary organisations)",
+                            ),
+                            ("9", "Anonymous"),
+                            ("10", "Unknown"),
+                        ],
+                        max_length=2,
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("nfa_at_referral", "No further action at referral"),
+                            ("nfa_after_assessment", "No further action after assessment"),
+                            ("early_help", "Stepped down to Early Help after assessment"),
+                            ("child_in_need", "Child in need plan"),
+                            ("child_protection", "Child protection plan"),
+                            ("looked_after", "Child became looked after"),
+                            ("open", "Still open (no outcome yet)"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("close_date", models.DateField(blank=True, null=True)),
+                (
+                    "authority",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals",
+                        to="organisations.localauthority",
+                    ),
+                ),
+                (
+                    "child_school",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals_about",
+                        to="organisations.school",
+                    ),
+                ),
+                (
+                    "source_school",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals_made",
+                        to="organisations.school",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['source_school', 'referral_date'], name='insights_re_source__e54687_idx')],
+                "indexes": [
+                    models.Index(
+                        fields=["source_school", "referral_date"],
+                        name="insights_re_source__e54687_idx",
+                    )
+                ],
             },
         ),
     ]

@@ -13,10 +13,13 @@ from django.core.management.base import BaseCommand, CommandError
 from threshold.web.accounts.models import User
 from threshold.web.accounts.roles import RoleName
 from threshold.web.accounts.services import membership_grant, user_create
+from threshold.web.guidance.demo import seed_demo_guidance
+from threshold.web.insights.demo import seed_demo_frontdoor
 from threshold.web.organisations.models import LocalAuthority, School
 from threshold.web.organisations.services import organisations_import
 from threshold.web.programme.demo import seed_demo_programme
 from threshold.web.supervision.demo import seed_demo_supervision
+from threshold.web.surveys.demo import seed_demo_surveys
 
 ACTOR = "command:seed_demo"
 PASSWORD_VARIABLE = "THRESHOLD_DEMO_PASSWORD"
@@ -94,4 +97,10 @@ class Command(BaseCommand):
         for line in seed_demo_programme(by=ACTOR):
             self.stdout.write(line)
         for line in seed_demo_supervision():
+            self.stdout.write(line)
+        for line in seed_demo_frontdoor(by=ACTOR):
+            self.stdout.write(line)
+        for line in seed_demo_surveys(by=ACTOR):
+            self.stdout.write(line)
+        for line in seed_demo_guidance():
             self.stdout.write(line)

@@ -1,0 +1,56 @@
+"""The questionnaire (built from `threshold.surveys.questions_for`) and the wave form."""
+
+from __future__ import annotations
+
+from django import forms
+from django.db.models import QuerySet
+
+from threshold.model import Arm, SurveyWave
+from threshold.surveys import questions_for
+from threshold.web.programme.models import Programme
+
+MSG_REQUIRED = "Select an answer to “{question}”"
+MSG_WARR_REQUIRED = "Select how much of the time your job has made you feel {feeling}"
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class QuestionnaireForm(forms.Form):
+    """Radios for each question asked at `wave` of a school in `arm`, in order."""
+
+    def __init__(self, *args: object, wave: SurveyWave | str, arm: Arm, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        for question in questions_for(wave, arm):
+            warr = question.name.startswith("warr_")
+            message = (
+                MSG_WARR_REQUIRED.format(feeling=question.text.lower())
+                if warr
+                else MSG_REQUIRED.format(question=question.text)
+            )
+            self.fields[question.name] = forms.ChoiceField(
+                label=question.text,
+                choices=[(a.value, a.label) for a in question.answers],
+                widget=forms.RadioSelect,
+                error_messages={"required": message},
+            )
+
+    def warr_fields(self) -> list[forms.BoundField]:
+        return [field for field in self if field.name.startswith("warr_")]
+
+    def other_fields(self) -> list[forms.BoundField]:
+        return [field for field in self if not field.name.startswith("warr_")]
+
+
+class WaveForm(forms.Form):
+    programme = forms.ModelChoiceField(queryset=Programme.objects.none(), label="Programme")
+    wave = forms.ChoiceField(
+        label="Survey", choices=[(w.value, w.label) for w in SurveyWave], widget=forms.RadioSelect
+    )
+    opens_on = forms.DateField(label="Opens on", widget=DateInput)
+    closes_on = forms.DateField(label="Closes on", widget=DateInput)
+
+    def __init__(self, *args: object, programmes: QuerySet[Programme], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].queryset = programmes

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from threshold.web.surveys import views
+
+app_name = "surveys"
+urlpatterns = [
+    path("survey/<str:token>/<str:wave>/", views.respond, name="respond"),
+    path("surveys/", views.wave_list, name="wave_list"),
+    path("surveys/new/", views.wave_create, name="wave_create"),
+    path("surveys/waves/<int:pk>/", views.monitor, name="monitor"),
+    path("surveys/mine/", views.invitations, name="invitations"),
+]

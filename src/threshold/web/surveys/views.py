@@ -1,0 +1,120 @@
+"""Survey pages. The questionnaire (`/survey/<token>/<wave>/`) needs no sign-in: the token is
+the credential, shows only that person's form, and an unknown token is a 404. One response
+per person and wave: once answered, the link shows "you have already answered" (answers are
+not shown again, nor changed). Monitoring shows counts by arm and school, never who answered."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from threshold.model import Arm, SurveyWave
+from threshold.surveys import WARR_STEM
+from threshold.web.accounts.decorators import permission_required
+from threshold.web.accounts.permissions import Permission
+from threshold.web.programme.selectors import programme_list
+from threshold.web.surveys import selectors, services
+from threshold.web.surveys.forms import QuestionnaireForm, WaveForm
+
+GET_POST = ["GET", "POST"]
+MSG_WAVE_CREATED = "{wave} survey created; {issued} new people were given their link."
+MSG_THANKS = "Thank you. Your answers have been saved."
+MSG_DIFFERENTIAL = (
+    "Response rates differ between the arms: {treatment:.0f}% of treatment schools and "
+    "{control:.0f}% of control schools have responded. A gap of {threshold:.0f} percentage "
+    "points or more can bias the comparison: chase the schools with no response in the arm "
+    "that lags."
+)
+MSG_DIFFERENCE = (
+    "Difference in school response rates (treatment − control): {difference:+.0f} percentage "
+    "points (95% confidence interval {low:+.0f} to {high:+.0f})."
+)
+
+
+@never_cache
+@require_http_methods(GET_POST)
+def respond(request: HttpRequest, token: str, wave: str) -> HttpResponse:
+    respondent = selectors.respondent_by_token(token) if wave in SurveyWave.values() else None
+    survey = None if respondent is None else selectors.wave_for(respondent, wave)
+    arm = None if survey is None else selectors.respondent_arm(respondent, survey)
+    if arm is None:
+        raise Http404
+    context = {"wave": survey, "wave_label": SurveyWave(survey.wave).label}
+    actor = services.respondent_actor(respondent)
+    if selectors.has_answered(respondent=respondent, wave=survey, by=actor):
+        return render(request, "surveys/answered.html", context)
+    if not survey.is_open():
+        return render(request, "surveys/closed.html", context)
+    form = QuestionnaireForm(request.POST or None, wave=survey.wave, arm=arm)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.response_submit(respondent=respondent, wave=survey, answers=form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, MSG_THANKS)
+            return redirect(request.path)
+    return render(
+        request,
+        "surveys/questionnaire.html",
+        context | {"form": form, "stem": WARR_STEM, "treatment": arm is Arm.TREATMENT},
+    )
+
+
+@require_GET
+@permission_required(Permission.SURVEY_RESULTS_VIEW)
+def wave_list(request: HttpRequest) -> HttpResponse:
+    waves = selectors.wave_list(user=request.user)
+    may_create = programme_list(user=request.user).exists()
+    return render(request, "surveys/wave_list.html", {"waves": waves, "may_create": may_create})
+
+
+@require_http_methods(GET_POST)
+@permission_required(Permission.PROGRAMME_MANAGE)
+def wave_create(request: HttpRequest) -> HttpResponse:
+    form = WaveForm(request.POST or None, programmes=programme_list(user=request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            wave, issued = services.wave_create(**form.cleaned_data, by=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                MSG_WAVE_CREATED.format(wave=SurveyWave(wave.wave).label, issued=issued),
+            )
+            return redirect("surveys:monitor", pk=wave.pk)
+    return render(request, "surveys/wave_form.html", {"form": form})
+
+
+@require_GET
+@permission_required(Permission.SURVEY_RESULTS_VIEW)
+def monitor(request: HttpRequest, pk: int) -> HttpResponse:
+    wave = get_object_or_404(selectors.wave_list(user=request.user), pk=pk)
+    result = selectors.monitoring(wave=wave, by=request.user)
+    context = {"wave": wave, "wave_label": SurveyWave(wave.wave).label, "result": result}
+    if (d := result.differential) is not None:
+        context["difference"] = MSG_DIFFERENCE.format(
+            difference=100 * d.difference, low=100 * d.ci_low, high=100 * d.ci_high
+        )
+        if d.warn:
+            context["warning"] = MSG_DIFFERENTIAL.format(
+                treatment=100 * d.rate_treatment,
+                control=100 * d.rate_control,
+                threshold=100 * d.threshold,
+            )
+    return render(request, "surveys/monitor.html", context)
+
+
+@require_GET
+@permission_required(Permission.SURVEY_RESPOND)
+def invitations(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "surveys/invitations.html",
+        {"invitations": selectors.invitation_list(user=request.user)},
+    )

@@ -1,0 +1,164 @@
+"""An LA analyst imports an export (seeing the result and the quarantine), reads the LA's
+front-door dashboard, sorts it, and opens a school's dashboard, in Debian's Chromium; every
+page passes axe-core's WCAG 2.2 AA checks, and the dashboards keep the content security
+policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from threshold.web.accounts.roles import RoleName
+from threshold.web.organisations.models import LocalAuthority, School
+
+pytestmark = pytest.mark.functional
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = Path(__file__).resolve().parents[3] / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+PASSWORD = "correct horse battery staple"
+HEADER = (
+    "cont_contact_id,cont_person_id,cont_contact_date,cont_contact_source_code,"
+    "cont_contact_outcome_json,cont_source_school_urn\n"
+)
+BAD_ROW = 'C0,P100,31/02/2024,2A,"{}",990001\n'
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        "Debian's Chromium is not installed (/usr/bin/chromium): `apt-get install chromium`, "
+        "as .ci/run does",
+        allow_module_level=True,
+    )
+if not AXE.exists():
+    pytest.skip("axe-core is not installed: run `npm ci` (make setup)", allow_module_level=True)
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+
+def assert_accessible(page: Page) -> None:
+    """Inject axe-core and fail on any WCAG 2.2 A/AA violation on the current page."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_22_AA
+    )
+    violations = [
+        {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]]}
+        for v in result["violations"]
+    ]
+    assert violations == [], f"{page.url}: {json.dumps(violations, indent=1)}"
+
+
+def sign_in(page: Page, base: str, username: str, token: str) -> None:
+    page.goto(f"{base}/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Security code").fill(token)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="What you can do")).to_be_visible()
+
+
+def front_door(places: dict[str, LocalAuthority | School]) -> str:
+    """The home school and six similar schools; an SSD export of their contacts: the i-th
+    school (the home school first) made i + 1, a month apart from September 2024, those in
+    odd months ending in NFA; and a record with an impossible date."""
+    home = places["home_school"]
+    home.pupils_on_roll, home.pct_fsm = 1000, 25.0
+    home.save()
+    schools = [home] + [
+        School.objects.create(
+            urn=990101 + i,
+            name=f"Similar School {i}",
+            authority=places["home_la"],
+            phase="secondary",
+            pupils_on_roll=1000,
+            pct_fsm=22.0,
+        )
+        for i in range(6)
+    ]
+    rows = [BAD_ROW]
+    for number, school in enumerate(schools):
+        for month in range(9, 9 + number + 1):
+            day = dt.date(2024 + (month > 12), (month - 1) % 12 + 1, 15)
+            flag = "Y" if month % 2 else "N"
+            rows.append(
+                f"C{school.urn}-{month},P{month},{day.isoformat()},2A,"
+                f'"{{""OUTCOME_NFA_FLAG"": ""{flag}""}}",{school.urn}\n'
+            )
+    return HEADER + "".join(rows)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_analyst_imports_and_reads_the_front_door_dashboards(
+    live_server: object,
+    settings: object,
+    places: dict[str, LocalAuthority | School],
+    make_user: Callable[..., object],
+    add_device: Callable[..., TOTPDevice],
+    token_now: Callable[..., str],
+    tmp_path: Path,
+) -> None:
+    settings.FRONTDOOR_STORE_ROOT = tmp_path / "store"
+    text = front_door(places)
+    device = add_device(make_user(RoleName.LA_ANALYST))
+    export = tmp_path / "contacts.csv"
+    export.write_text(text, encoding="utf-8")
+    base = live_server.url
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
+        # The CSP (rightly) refuses axe's injected script tag, so the checked pages bypass it.
+        page = browser.new_context(bypass_csp=True).new_page()
+        sign_in(page, base, "la_analyst", token_now(device))
+
+        page.get_by_role("link", name="Front door").first.click()
+        expect(page.get_by_role("heading", name="Front door")).to_be_visible()
+        assert_accessible(page)
+
+        page.get_by_role("link", name="import an export for Northmoor").click()
+        assert_accessible(page)
+        page.get_by_label("The export").set_input_files(str(export))
+        page.get_by_label("Standard Safeguarding Dataset extract").check()
+        page.get_by_role("button", name="Import").click()
+        expect(page.get_by_text("29 records read: 28 loaded, 1 quarantined")).to_be_visible()
+        assert_accessible(page)
+        page.get_by_role("link", name="See the quarantined records and why").click()
+        expect(page.get_by_role("heading", name="Quarantined records")).to_be_visible()
+        expect(page.get_by_role("cell", name="cont_contact_date")).to_be_visible()
+        assert_accessible(page)
+
+        page.goto(f"{base}/insights/la/990/?year=2024/25")
+        expect(page.get_by_role("heading", name="Northmoor")).to_be_visible()
+        expect(page.get_by_role("img", name="By month")).to_be_visible()
+        expect(page.get_by_text("Latest contact: 15 March 2025.")).to_be_visible()
+        assert_accessible(page)
+        page.get_by_role("link", name="Ending in NFA").click()
+        expect(page.locator("th[aria-sort='ascending']")).to_have_text("Ending in NFA")
+        assert_accessible(page)
+
+        page.get_by_role("link", name="Northmoor Academy").click()
+        expect(page.get_by_role("heading", name="Northmoor Academy")).to_be_visible()
+        expect(page.get_by_text("Similar schools: Secondary schools in Northmoor")).to_be_visible()
+        expect(page.get_by_text("Similar School 0")).to_have_count(0)
+        assert_accessible(page)
+        page.emulate_media(media="print")
+        expect(page.get_by_role("button", name="Show")).to_be_hidden()
+        expect(page.get_by_role("img", name="By month")).to_be_visible()
+
+        # The same session in a context that enforces the CSP.
+        strict = browser.new_context(storage_state=page.context.storage_state()).new_page()
+        errors: list[str] = []
+        strict.on(
+            "console", lambda message: message.type == "error" and errors.append(message.text)
+        )
+        strict.goto(f"{base}/insights/la/990/?year=2024/25")
+        strict.goto(f"{base}/insights/schools/990001/?year=2024/25")
+        expect(strict.get_by_role("heading", name="Northmoor Academy")).to_be_visible()
+        assert errors == [], "the dashboards break their own content security policy"
+        browser.close()

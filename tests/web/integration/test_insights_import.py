@@ -1,0 +1,211 @@
+"""Importing LA front-door exports into the web service: through threshold.frontdoor into the
+LA's store, then into the database — all or nothing, idempotent, counted and audited."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
+
+from threshold.web.accounts.roles import RoleName
+from threshold.web.audit.models import AuditEvent
+from threshold.web.insights import services
+from threshold.web.insights.models import Contact, FrontDoorImport
+from threshold.web.insights.services import FrontDoorError, authority_store, frontdoor_import
+from threshold.web.organisations.models import LocalAuthority, School
+
+HEADER = (
+    "cont_contact_id,cont_person_id,cont_contact_date,cont_contact_source_code,"
+    "cont_contact_outcome_json,cont_source_school_urn\n"
+)
+SSD = HEADER + (
+    'C1,P100,2024-09-10,2A,"{""OUTCOME_NFA_FLAG"": ""Y""}",990001\n'
+    'C2,P101,2024-10-02,2A,"{""OUTCOME_NFA_FLAG"": ""N""}",990001\n'
+    'C3,P102,not a date,2A,"{}",990001\n'
+)
+ANNEX_A = "Child Unique ID,Date of Contact,Contact Source,Outcome\n{rows}"
+
+
+@pytest.fixture(autouse=True)
+def store_root(settings: object, tmp_path: Path) -> Path:
+    settings.FRONTDOOR_STORE_ROOT = tmp_path / "store"
+    return tmp_path / "store"
+
+
+def export(tmp_path: Path, text: str, name: str = "contacts.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_import_loads_quarantines_counts_and_audits(
+    places: dict[str, LocalAuthority | School], tmp_path: Path
+) -> None:
+    record = frontdoor_import(
+        authority=places["home_la"], path=export(tmp_path, SSD), format="ssd", by="test"
+    )
+    assert (record.records, record.loaded, record.quarantined) == (3, 2, 1)
+    assert record.summary["contacts"] == {"created": 2, "updated": 0, "deleted": 0, "unchanged": 0}
+    contacts = {c.contact_id: c for c in Contact.objects.all()}
+    assert set(contacts) == {"990-C1", "990-C2"}
+    assert contacts["990-C1"].outcome == "nfa"
+    assert contacts["990-C1"].source_school == places["home_school"]
+    assert contacts["990-C1"].person_id != "P100"  # pseudonymised
+    event = AuditEvent.objects.get(action="import", object_type="insights.frontdoorimport")
+    assert event.authority_code == "990"
+    assert event.object_id == str(record.pk)
+    assert event.detail["records"] == 3
+    assert event.detail["quarantined"] == 1
+    assert event.detail["contacts"]["created"] == 2
+    assert (authority_store(places["home_la"]) / "contacts.csv").is_file()
+
+
+def test_importing_the_same_file_again_changes_nothing(
+    places: dict[str, LocalAuthority | School], tmp_path: Path
+) -> None:
+    path = export(tmp_path, SSD)
+    frontdoor_import(authority=places["home_la"], path=path, format="ssd", by="test")
+    before = dict(Contact.objects.values_list("contact_id", "pk"))
+    again = frontdoor_import(authority=places["home_la"], path=path, format="ssd", by="test")
+    assert again.summary["contacts"] == {"created": 0, "updated": 0, "deleted": 0, "unchanged": 2}
+    assert dict(Contact.objects.values_list("contact_id", "pk")) == before
+    assert FrontDoorImport.objects.count() == 2
+
+
+def test_a_later_extract_updates_a_record(
+    places: dict[str, LocalAuthority | School], tmp_path: Path
+) -> None:
+    frontdoor_import(
+        authority=places["home_la"], path=export(tmp_path, SSD), format="ssd", by="test"
+    )
+    later = SSD.replace('""OUTCOME_NFA_FLAG"": ""N""', '""OUTCOME_NFA_FLAG"": ""Y""')
+    record = frontdoor_import(
+        authority=places["home_la"],
+        path=export(tmp_path, later, "later.csv"),
+        format="ssd",
+        by="test",
+    )
+    assert record.summary["contacts"]["updated"] == 1
+    assert Contact.objects.get(contact_id="990-C2").outcome == "nfa"
+
+
+def test_records_the_store_no_longer_holds_are_deleted(
+    places: dict[str, LocalAuthority | School], tmp_path: Path
+) -> None:
+    """An export without ids (Annex A) replaces the LA's earlier records over its dates."""
+    first = ANNEX_A.format(rows="A1,01/09/2024,Schools,NFA\nA2,03/09/2024,Police,NFA\n")
+    frontdoor_import(
+        authority=places["home_la"],
+        path=export(tmp_path, first, "annex.csv"),
+        format="annex-a",
+        by="test",
+    )
+    corrected = ANNEX_A.format(rows="A1,01/09/2024,Schools,NFA\nA2,03/09/2024,Police,Referral\n")
+    record = frontdoor_import(
+        authority=places["home_la"],
+        path=export(tmp_path, corrected, "annex2.csv"),
+        format="annex-a",
+        by="test",
+    )
+    assert record.summary["parts"][0]["superseded"] == 1
+    assert record.summary["contacts"] == {"created": 1, "updated": 0, "deleted": 1, "unchanged": 1}
+    assert sorted(Contact.objects.values_list("outcome", flat=True)) == ["nfa", "referral"]
+
+
+def test_a_failure_while_loading_leaves_database_and_store_as_they_were(
+    places: dict[str, LocalAuthority | School], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(**kwargs: object) -> None:
+        raise RuntimeError("audit unavailable")
+
+    monkeypatch.setattr(services, "record_event", broken)
+    with pytest.raises(RuntimeError):
+        frontdoor_import(
+            authority=places["home_la"], path=export(tmp_path, SSD), format="ssd", by="test"
+        )
+    assert not Contact.objects.exists()
+    assert not FrontDoorImport.objects.exists()
+    assert not authority_store(places["home_la"]).exists()
+    left = sorted(p.name for p in authority_store(places["home_la"]).parent.iterdir())
+    assert left == [".990.lock", ".gitignore"]  # no working copy left behind
+
+
+def test_an_unreadable_file_imports_nothing(
+    places: dict[str, LocalAuthority | School], tmp_path: Path
+) -> None:
+    with pytest.raises(FrontDoorError, match="is neither ssd_contacts"):
+        frontdoor_import(
+            authority=places["home_la"],
+            path=export(tmp_path, "a,b\n1,2\n"),
+            format="ssd",
+            by="test",
+        )
+    assert not Contact.objects.exists()
+    assert not FrontDoorImport.objects.exists()
+
+
+def test_management_command(places: dict[str, LocalAuthority | School], tmp_path: Path) -> None:
+    path = export(tmp_path, SSD)
+    call_command("frontdoor_import", str(path), "--format", "ssd", "--la", "990")
+    assert Contact.objects.count() == 2
+    with pytest.raises(CommandError, match="'999' is not in Threshold"):
+        call_command("frontdoor_import", str(path), "--format", "ssd", "--la", "999")
+
+
+@pytest.fixture
+def analyst(make_user: Callable[..., object], sign_in: Callable[..., Client]) -> Client:
+    return sign_in(Client(), make_user(RoleName.LA_ANALYST))
+
+
+def test_analyst_uploads_sees_the_result_and_the_quarantine(
+    analyst: Client, places: dict[str, LocalAuthority | School]
+) -> None:
+    upload = SimpleUploadedFile("contacts.csv", SSD.encode(), content_type="text/csv")
+    response = analyst.post(
+        reverse("insights:import_upload", kwargs={"la_code": "990"}),
+        {"file": upload, "format": "ssd"},
+    )
+    record = FrontDoorImport.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("insights:import_detail", kwargs={"pk": record.pk})
+    detail = analyst.get(response.url).content.decode()
+    assert "3 records read: 2 loaded, 1 quarantined" in detail
+    assert reverse("insights:quarantine", kwargs={"la_code": "990"}) in detail
+    page = analyst.get(reverse("insights:quarantine", kwargs={"la_code": "990"}))
+    assert "not a date" in page.content.decode()
+    read = AuditEvent.objects.get(action="read", object_type="insights.quarantine")
+    assert read.detail == {"rows": 1, "shown": 1}
+
+
+def test_a_mapped_upload_needs_a_profile(analyst: Client) -> None:
+    upload = SimpleUploadedFile("contacts.csv", SSD.encode(), content_type="text/csv")
+    response = analyst.post(
+        reverse("insights:import_upload", kwargs={"la_code": "990"}),
+        {"file": upload, "format": "mapped"},
+    )
+    assert response.status_code == 200
+    assert "Choose the profile" in response.content.decode()
+    assert not FrontDoorImport.objects.exists()
+
+
+def test_a_file_that_cannot_be_read_is_shown_as_an_error(analyst: Client) -> None:
+    upload = SimpleUploadedFile("contacts.csv", b"a,b\n1,2\n", content_type="text/csv")
+    response = analyst.post(
+        reverse("insights:import_upload", kwargs={"la_code": "990"}),
+        {"file": upload, "format": "ssd"},
+    )
+    assert "Nothing was imported: contacts.csv: is neither ssd_contacts" in (
+        response.content.decode()
+    )
+
+
+def test_an_analyst_of_another_la_is_refused(
+    analyst: Client, places: dict[str, LocalAuthority | School]
+) -> None:
+    for name in ("insights:import_upload", "insights:quarantine", "insights:authority"):
+        assert analyst.get(reverse(name, kwargs={"la_code": "991"})).status_code == 403

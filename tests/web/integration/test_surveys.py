@@ -1,0 +1,326 @@
+"""DSL surveys: one token per person reused at every wave, one response per wave through the
+public link, audit events, response monitoring and its warning, and the contract export."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from threshold.model import TABLES, check_directory, read_table
+from threshold.surveys import WARR_FEELINGS, WARR_STEM, wave_linkage
+from threshold.web.accounts.models import User
+from threshold.web.accounts.roles import RoleName
+from threshold.web.accounts.services import membership_grant, user_create
+from threshold.web.audit.models import AuditAction, AuditEvent
+from threshold.web.organisations.models import School
+from threshold.web.programme.demo import seed_demo_programme
+from threshold.web.programme.models import Enrolment, Programme
+from threshold.web.surveys import selectors, services
+from threshold.web.surveys.demo import seed_demo_surveys
+from threshold.web.surveys.exports import contract_tables
+from threshold.web.surveys.forms import MSG_WARR_REQUIRED
+from threshold.web.surveys.models import Respondent, Response, Wave
+from threshold.web.surveys.views import MSG_THANKS
+
+ACTOR = "test"
+TOKEN = re.compile(TABLES["survey_responses"].fields[0].pattern)
+ANSWERS = {
+    **{f"warr_{feeling}": "occasionally" for feeling in WARR_FEELINGS},
+    "confidence": "fairly",
+    "dsl_experience": "3_4",
+}
+WARNING = "Response rates differ between the arms"
+
+
+@pytest.fixture
+def programme(places: dict[str, object], make_user: Callable[..., User]) -> Programme:
+    """Northmoor's programme: the home school (treatment, lead DSL) and a control school
+    (a deputy DSL)."""
+    home = places["home_la"]
+    control = School.objects.create(
+        urn=990002, name="St Bede's High School", authority=home, phase="secondary"
+    )
+    programme = Programme.objects.create(
+        authority=home,
+        school_year="2024/25",
+        starts_on=dt.date(2024, 9, 2),
+        ends_on=dt.date(2025, 7, 18),
+    )
+    for order, (school, arm) in enumerate(
+        ((places["home_school"], "treatment"), (control, "control")), start=1
+    ):
+        Enrolment.objects.create(
+            programme=programme,
+            school=school,
+            arm=arm,
+            block="990-high",
+            random_number=order / 10,
+            allocation_order=order,
+        )
+    make_user(RoleName.DSL_LEAD)
+    deputy = user_create(username="deputy", password="x" * 16, by=ACTOR)
+    membership_grant(user=deputy, role=RoleName.DSL_DEPUTY, school=control, by=ACTOR)
+    return programme
+
+
+def open_wave(programme: Programme, wave: str = "baseline") -> Wave:
+    today = timezone.localdate()
+    created, _ = services.wave_create(
+        programme=programme,
+        wave=wave,
+        opens_on=today - dt.timedelta(days=1),
+        closes_on=today + dt.timedelta(days=14),
+        by=ACTOR,
+    )
+    return created
+
+
+def link(respondent: Respondent, wave: str = "baseline") -> str:
+    return reverse("surveys:respond", kwargs={"token": respondent.token, "wave": wave})
+
+
+def test_one_token_per_person_reused_at_every_wave(programme: Programme) -> None:
+    _, issued = services.wave_create(
+        programme=programme,
+        wave="baseline",
+        opens_on=dt.date(2024, 10, 1),
+        closes_on=dt.date(2024, 10, 31),
+        by=ACTOR,
+    )
+    tokens = dict(Respondent.objects.values_list("user__username", "token"))
+    assert issued == 2
+    assert set(tokens) == {"dsl_lead", "deputy"}
+    assert all(TOKEN.fullmatch(token) for token in tokens.values())
+    assert len(set(tokens.values())) == 2
+    _, issued_again = services.wave_create(
+        programme=programme,
+        wave="endline",
+        opens_on=dt.date(2025, 6, 2),
+        closes_on=dt.date(2025, 7, 11),
+        by=ACTOR,
+    )
+    assert issued_again == 0
+    assert dict(Respondent.objects.values_list("user__username", "token")) == tokens
+    assert Respondent.objects.get(user__username="deputy").role == "deputy_dsl"
+
+
+def test_a_wave_is_created_once_with_ordered_dates(programme: Programme) -> None:
+    open_wave(programme)
+    with pytest.raises(ValidationError, match="already has a baseline survey"):
+        open_wave(programme)
+    with pytest.raises(ValidationError, match="close on or after"):
+        services.wave_create(
+            programme=programme,
+            wave="endline",
+            opens_on=dt.date(2025, 7, 1),
+            closes_on=dt.date(2025, 6, 1),
+            by=ACTOR,
+        )
+
+
+def test_answering_through_the_link_once_per_wave_and_linking_waves(
+    programme: Programme, client: Client
+) -> None:
+    open_wave(programme)
+    respondent = Respondent.objects.get(user__username="dsl_lead")
+    page = client.get(link(respondent))
+    assert page.status_code == 200
+    assert WARR_STEM in page.content.decode()
+    assert "Would you recommend" not in page.content.decode()  # not at baseline
+    incomplete = client.post(link(respondent), {"warr_tense": "never"})
+    assert MSG_WARR_REQUIRED.format(feeling="worried") in incomplete.content.decode()
+    assert not Response.objects.exists()
+    done = client.post(link(respondent), ANSWERS, follow=True)
+    assert MSG_THANKS in done.content.decode()
+    assert "You have already answered this survey" in done.content.decode()
+    again = client.post(link(respondent), ANSWERS | {"warr_tense": "never"})
+    assert "You have already answered this survey" in again.content.decode()
+    assert Response.objects.get().warr_tense == "occasionally"
+    with pytest.raises(ValidationError, match="already answered"):
+        services.response_submit(respondent=respondent, wave=Wave.objects.get(), answers=ANSWERS)
+
+    open_wave(programme, "endline")
+    endline = client.get(link(respondent, "endline")).content.decode()
+    assert "Would you recommend" in endline  # a treatment school, at endline
+    answers = ANSWERS | {"usefulness": "very", "use_of_time": "good", "recommend": "probably_yes"}
+    client.post(link(respondent, "endline"), answers)
+    exported = contract_tables()["survey_responses"]
+    assert wave_linkage(exported).to_dict() == {
+        "both": 1,
+        "baseline_only": 0,
+        "endline_only": 0,
+        "duplicates": 0,
+    }
+    assert Response.objects.get(wave__wave="endline").recommend == "probably_yes"
+
+
+def test_control_schools_are_not_asked_about_supervision(
+    programme: Programme, client: Client
+) -> None:
+    open_wave(programme, "endline")
+    deputy = Respondent.objects.get(user__username="deputy")
+    assert "Would you recommend" not in client.get(link(deputy, "endline")).content.decode()
+
+
+def test_unknown_links_and_closed_waves(programme: Programme, client: Client) -> None:
+    services.wave_create(
+        programme=programme,
+        wave="baseline",
+        opens_on=dt.date(2024, 10, 1),
+        closes_on=dt.date(2024, 10, 31),
+        by=ACTOR,
+    )
+    respondent = Respondent.objects.get(user__username="dsl_lead")
+    assert client.get(link(respondent)).status_code == 200
+    assert "This survey is not open" in client.get(link(respondent)).content.decode()
+    assert client.post(link(respondent), ANSWERS).status_code == 200
+    assert not Response.objects.exists()
+    assert client.get(link(respondent, "endline")).status_code == 404  # no endline yet
+    assert client.get(link(respondent, "midline")).status_code == 404
+    bogus = reverse("surveys:respond", kwargs={"token": "A" * 20, "wave": "baseline"})
+    assert client.get(bogus).status_code == 404
+
+
+def test_writes_and_reads_are_audited_without_names(programme: Programme, client: Client) -> None:
+    wave = open_wave(programme)
+    respondent = Respondent.objects.get(user__username="dsl_lead")
+    client.post(link(respondent), ANSWERS)
+    client.get(link(respondent))
+    actor = f"respondent:{respondent.token[:4]}"
+    response = Response.objects.get()
+    created = AuditEvent.objects.filter(
+        action=AuditAction.CREATE, object_type="surveys.response"
+    ).get()
+    assert (created.actor, created.actor_id, created.object_type) == (
+        actor,
+        None,
+        "surveys.response",
+    )
+    assert (created.authority_code, created.school_urn) == ("990", 990001)
+    assert "occasionally" not in str(created.detail)
+    assert AuditEvent.objects.filter(
+        action=AuditAction.READ, actor=actor, object_id=str(response.pk)
+    ).exists()
+    assert AuditEvent.objects.filter(object_type="surveys.wave", object_id=str(wave.pk)).exists()
+    assert AuditEvent.objects.filter(object_type="surveys.respondent").count() == 2
+    assert not AuditEvent.objects.filter(actor__in=["dsl_lead", "deputy"]).exists()
+
+
+def test_monitoring_warns_when_arms_differ(
+    programme: Programme,
+    client: Client,
+    make_user: Callable[..., User],
+    sign_in: Callable[..., Client],
+) -> None:
+    wave = open_wave(programme)
+    client.post(link(Respondent.objects.get(user__username="dsl_lead")), ANSWERS)
+    lead = make_user(RoleName.LA_LEAD)
+    result = selectors.monitoring(wave=wave, by=lead)
+    arms = {row["arm"]: row for row in result.by_arm}
+    assert (arms["treatment"]["schools_responded"], arms["control"]["schools_responded"]) == (1, 0)
+    assert result.differential.warn
+    assert [row["urn"] for row in result.no_response] == [990002]
+    assert AuditEvent.objects.filter(
+        action=AuditAction.READ, actor="la_lead", object_type="surveys.wave"
+    ).exists()
+    page = sign_in(client, lead).get(reverse("surveys:monitor", kwargs={"pk": wave.pk}))
+    text = page.content.decode()
+    assert WARNING in text
+    assert "100% of treatment schools and 0% of control schools" in text
+    assert "St Bede&#x27;s High School" in text
+    assert "dsl_lead" not in text
+    assert "deputy" not in text.replace("deputy DSL", "")
+
+
+def test_no_warning_when_arms_respond_alike(
+    programme: Programme,
+    client: Client,
+    make_user: Callable[..., User],
+    sign_in: Callable[..., Client],
+) -> None:
+    wave = open_wave(programme)
+    for respondent in Respondent.objects.all():
+        client.post(link(respondent), ANSWERS)
+    page = sign_in(client, make_user(RoleName.EVALUATOR)).get(
+        reverse("surveys:monitor", kwargs={"pk": wave.pk})
+    )
+    assert page.status_code == 200
+    assert WARNING not in page.content.decode()
+    assert "Every invited school has responded" in page.content.decode()
+
+
+def test_monitoring_is_limited_to_ones_las(
+    programme: Programme, places: dict[str, object], client: Client, sign_in: Callable[..., Client]
+) -> None:
+    wave = open_wave(programme)
+    other = user_create(username="other.lead", password="x" * 16, by=ACTOR)
+    membership_grant(user=other, role=RoleName.LA_LEAD, authority=places["other_la"], by=ACTOR)
+    assert (
+        sign_in(client, other).get(reverse("surveys:monitor", kwargs={"pk": wave.pk})).status_code
+        == 404
+    )
+
+
+def test_la_lead_starts_a_survey_and_dsl_sees_their_link(
+    programme: Programme,
+    client: Client,
+    make_user: Callable[..., User],
+    sign_in: Callable[..., Client],
+) -> None:
+    today = timezone.localdate()
+    sign_in(client, make_user(RoleName.LA_LEAD))
+    response = client.post(
+        reverse("surveys:wave_create"),
+        {
+            "programme": programme.pk,
+            "wave": "baseline",
+            "opens_on": today.isoformat(),
+            "closes_on": (today + dt.timedelta(days=7)).isoformat(),
+        },
+        follow=True,
+    )
+    assert "2 new people were given their link" in response.content.decode()
+    client.logout()
+    sign_in(client, User.objects.get(username="dsl_lead"))
+    mine = client.get(reverse("surveys:invitations")).content.decode()
+    token = Respondent.objects.get(user__username="dsl_lead").token
+    assert link(Respondent.objects.get(token=token)) in mine
+    assert Respondent.objects.get(user__username="deputy").token not in mine
+
+
+def test_export_passes_the_contract(programme: Programme, client: Client, tmp_path: Path) -> None:
+    open_wave(programme)
+    for respondent in Respondent.objects.all():
+        client.post(link(respondent), ANSWERS)
+    out = tmp_path / "export"
+    call_command("delivery_export", str(out))
+    assert check_directory(out) == []
+    table = read_table(out, "survey_responses")
+    assert sorted(table["urn"]) == [990001, 990002]
+    assert set(table["role"]) == {"lead_dsl", "deputy_dsl"}
+    assert set(table["warr_tense"]) == {"occasionally"}
+    assert set(table["respondent_token"]) == set(Respondent.objects.values_list("token", flat=True))
+
+
+def test_seed_demo_surveys_adds_an_uneven_baseline_once(places: dict[str, object]) -> None:
+    for urn, authority in ((990002, "home_la"), (990003, "home_la"), (991002, "other_la")):
+        School.objects.create(
+            urn=urn, name=f"School {urn}", authority=places[authority], phase="secondary"
+        )
+    deputy = user_create(username="dsl.deputy", password="x" * 16, by=ACTOR)
+    membership_grant(user=deputy, role=RoleName.DSL_DEPUTY, school=places["home_school"], by=ACTOR)
+    seed_demo_programme(by=ACTOR)
+    assert seed_demo_surveys(by=ACTOR)[0].endswith("2 responses")
+    assert "already" in seed_demo_surveys(by=ACTOR)[0]
+    lead = user_create(username="lead", password="x" * 16, by=ACTOR)
+    result = selectors.monitoring(wave=Wave.objects.get(), by=lead)
+    assert result.differential.warn
