@@ -72,6 +72,7 @@ MATRIX: dict[str, dict[str, int]] = {
     "surveys:wave_list": row(302, 403, la_lead=200, la_analyst=200, evaluator=200),
     "surveys:wave_create": row(302, 403, la_lead=200),
     "surveys:monitor": row(302, 403, la_lead=404, la_analyst=404, evaluator=404),
+    "surveys:invite": row(405, 405),
     "surveys:invitations": row(302, 403, dsl_lead=200, dsl_deputy=200),
     "guidance:index": row(302, 403, la_lead=200, ssw=200, dsl_lead=200, dsl_deputy=200),
     "guidance:document": row(302, 403, la_lead=200, ssw=200, dsl_lead=200, dsl_deputy=200),
@@ -129,6 +130,7 @@ URL_KWARGS: dict[str, dict[str, object]] = {
     "insights:school": {"urn": 990001},
     "surveys:respond": {"token": "ABCDEFGH12345678", "wave": "baseline"},
     "surveys:monitor": {"pk": 1},
+    "surveys:invite": {"pk": 1},
     # Guidance: the home LA has no published version, and no call exists here.
     **{
         name: {"la_code": "990"}

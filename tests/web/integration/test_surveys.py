@@ -297,6 +297,42 @@ def test_la_lead_starts_a_survey_and_dsl_sees_their_link(
     assert Respondent.objects.get(user__username="deputy").token not in mine
 
 
+def test_invitations_are_emailed_once_to_those_who_have_not_answered(
+    programme: Programme,
+    client: Client,
+    make_user: Callable[..., User],
+    sign_in: Callable[..., Client],
+    mailoutbox: list,
+) -> None:
+    wave = open_wave(programme)
+    lead = Respondent.objects.get(user__username="dsl_lead")
+    deputy = Respondent.objects.get(user__username="deputy")
+    User.objects.filter(username="dsl_lead").update(email="lead@school.example")
+    services.response_submit(respondent=deputy, wave=wave, answers=ANSWERS)  # has answered
+    sign_in(client, make_user(RoleName.LA_LEAD))
+    page = client.post(reverse("surveys:invite", kwargs={"pk": wave.pk}), follow=True)
+    assert "1 invitations e-mailed; 0 had been sent before; 0 people" in page.content.decode()
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["lead@school.example"]
+    assert f"http://testserver{link(lead)}" in mailoutbox[0].body
+    assert deputy.token not in mailoutbox[0].body
+    again = client.post(reverse("surveys:invite", kwargs={"pk": wave.pk}), follow=True)
+    assert "0 invitations e-mailed; 1 had been sent before" in again.content.decode()
+    assert len(mailoutbox) == 1
+    events = AuditEvent.objects.filter(object_type="surveys.wave", action=AuditAction.UPDATE)
+    details = [event.detail for event in events.order_by("sequence")]
+    assert details == [
+        {"invitations_sent": 1, "without_address": 0},
+        {"invitations_sent": 0, "without_address": 0},
+    ]
+    event = events.order_by("sequence").last()
+    assert "lead@school.example" not in str(event.detail)
+    client.logout()
+    sign_in(client, make_user(RoleName.EVALUATOR))
+    refused = client.post(reverse("surveys:invite", kwargs={"pk": wave.pk}))
+    assert refused.status_code == 403
+
+
 def test_export_passes_the_contract(programme: Programme, client: Client, tmp_path: Path) -> None:
     open_wave(programme)
     for respondent in Respondent.objects.all():

@@ -101,3 +101,18 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"{self.respondent}, {self.wave}"
+
+
+class InvitationSent(models.Model):
+    """A respondent was e-mailed their link to a wave (so each is sent once)."""
+
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="invitations_sent")
+    respondent = models.ForeignKey(
+        Respondent, on_delete=models.CASCADE, related_name="invitations_sent"
+    )
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=["wave", "respondent"], name="one_invitation_per_wave"),
+        )

@@ -6,9 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -19,7 +22,7 @@ from threshold.web.audit.models import AuditAction
 from threshold.web.audit.services import Actor, record_event, target_of
 from threshold.web.organisations.models import School
 from threshold.web.programme.models import Enrolment, Programme
-from threshold.web.surveys.models import Respondent, Response, Wave
+from threshold.web.surveys.models import InvitationSent, Respondent, Response, Wave
 from threshold.web.surveys.selectors import respondent_arm
 
 TOKEN_ALPHABET = string.ascii_uppercase + string.digits
@@ -34,6 +37,17 @@ MSG_WAVE_DATES = "The survey must close on or after the day it opens."
 MSG_CLOSED = "This survey is not open: it takes answers from {opens} to {closes}."
 MSG_ANSWERED = "You have already answered this survey."
 MSG_NOT_INVITED = "This link is not for a school in the survey's programme."
+INVITATION_SUBJECT = "Your {wave} survey for {school}"
+INVITATION_BODY = """Dear colleague,
+
+You are invited to answer the {wave} survey of the DSL supervision programme for {school}.
+It takes about five minutes and asks how your work has made you feel and about your role.
+
+Your personal link (please do not share it; it links your answers between surveys, never to
+your name): {link}
+
+The survey is open until {closes}.
+"""
 
 
 def respondent_actor(respondent: Respondent) -> str:
@@ -121,6 +135,64 @@ def wave_create(
         detail={"wave": wave, "opens_on": str(opens_on), "closes_on": str(closes_on)},
     )
     return created, respondents_issue(programme=programme, by=by)
+
+
+@dataclass(frozen=True)
+class InvitationsSent:
+    """What sending a wave's invitations did."""
+
+    sent: int
+    without_address: int
+    already_sent: int
+
+
+def invitations_send(
+    *, wave: Wave, link: Callable[[Respondent], str], by: Actor
+) -> InvitationsSent:
+    """E-mail each invited person with an address their own link to `wave` (`link` makes the
+    absolute URL), once per person and wave; people who have answered are not sent one. Each
+    sent invitation is recorded when its e-mail has gone, so a failure part-way loses nothing
+    and a second call sends only the rest. One audit event gives the counts, never addresses."""
+    enrolled = Enrolment.objects.filter(programme=wave.programme, withdrawn_on__isnull=True)
+    respondents = (
+        Respondent.objects.filter(school__in=enrolled.values("school"))
+        .exclude(responses__wave=wave)
+        .select_related("school__authority", "user")
+        .order_by("pk")
+    )
+    sent = without_address = already = 0
+    with get_connection() as connection:
+        for respondent in respondents:
+            if InvitationSent.objects.filter(wave=wave, respondent=respondent).exists():
+                already += 1
+                continue
+            address = respondent.user.email if respondent.user is not None else ""
+            if not address:
+                without_address += 1
+                continue
+            words = {
+                "wave": SurveyWave(wave.wave).value,
+                "school": respondent.school.name,
+                "link": link(respondent),
+                "closes": f"{wave.closes_on.day} {wave.closes_on:%B %Y}",
+            }
+            EmailMessage(
+                INVITATION_SUBJECT.format(**words),
+                INVITATION_BODY.format(**words),
+                settings.DEFAULT_FROM_EMAIL,
+                [address],
+                connection=connection,
+            ).send()
+            InvitationSent.objects.create(wave=wave, respondent=respondent)
+            sent += 1
+    record_event(
+        by=by,
+        action=AuditAction.UPDATE,
+        **target_of(wave),
+        authority_code=wave.programme.authority.la_code,
+        detail={"invitations_sent": sent, "without_address": without_address},
+    )
+    return InvitationsSent(sent, without_address, already)
 
 
 @transaction.atomic

@@ -8,5 +8,6 @@ urlpatterns = [
     path("surveys/", views.wave_list, name="wave_list"),
     path("surveys/new/", views.wave_create, name="wave_create"),
     path("surveys/waves/<int:pk>/", views.monitor, name="monitor"),
+    path("surveys/waves/<int:pk>/invite/", views.invite, name="invite"),
     path("surveys/mine/", views.invitations, name="invitations"),
 ]

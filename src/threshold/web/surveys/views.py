@@ -9,11 +9,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from threshold.model import Arm, SurveyWave
 from threshold.surveys import WARR_STEM
+from threshold.web.accounts.authorisation import has_permission
 from threshold.web.accounts.decorators import permission_required
 from threshold.web.accounts.permissions import Permission
 from threshold.web.programme.selectors import programme_list
@@ -23,6 +25,10 @@ from threshold.web.surveys.forms import QuestionnaireForm, WaveForm
 GET_POST = ["GET", "POST"]
 MSG_WAVE_CREATED = "{wave} survey created; {issued} new people were given their link."
 MSG_THANKS = "Thank you. Your answers have been saved."
+MSG_INVITATIONS_SENT = (
+    "{sent} invitations e-mailed; {already} had been sent before; {without} people have no "
+    "e-mail address (they find their link under Your surveys when they sign in)."
+)
 MSG_DIFFERENTIAL = (
     "Response rates differ between the arms: {treatment:.0f}% of treatment schools and "
     "{control:.0f}% of control schools have responded. A gap of {threshold:.0f} percentage "
@@ -96,7 +102,14 @@ def wave_create(request: HttpRequest) -> HttpResponse:
 def monitor(request: HttpRequest, pk: int) -> HttpResponse:
     wave = get_object_or_404(selectors.wave_list(user=request.user), pk=pk)
     result = selectors.monitoring(wave=wave, by=request.user)
-    context = {"wave": wave, "wave_label": SurveyWave(wave.wave).label, "result": result}
+    context = {
+        "wave": wave,
+        "wave_label": SurveyWave(wave.wave).label,
+        "result": result,
+        "can_invite": has_permission(
+            request.user, Permission.PROGRAMME_MANAGE, authority=wave.programme.authority
+        ),
+    }
     if (d := result.differential) is not None:
         context["difference"] = MSG_DIFFERENCE.format(
             difference=100 * d.difference, low=100 * d.ci_low, high=100 * d.ci_high
@@ -108,6 +121,27 @@ def monitor(request: HttpRequest, pk: int) -> HttpResponse:
                 threshold=100 * d.threshold,
             )
     return render(request, "surveys/monitor.html", context)
+
+
+@require_POST
+@permission_required(Permission.PROGRAMME_MANAGE)
+def invite(request: HttpRequest, pk: int) -> HttpResponse:
+    """E-mail every invited person who has not yet answered their own link to the wave."""
+    wave = get_object_or_404(selectors.wave_list(user=request.user), pk=pk)
+    result = services.invitations_send(
+        wave=wave,
+        link=lambda respondent: request.build_absolute_uri(
+            reverse("surveys:respond", kwargs={"token": respondent.token, "wave": wave.wave})
+        ),
+        by=request.user,
+    )
+    messages.success(
+        request,
+        MSG_INVITATIONS_SENT.format(
+            sent=result.sent, already=result.already_sent, without=result.without_address
+        ),
+    )
+    return redirect("surveys:monitor", pk=wave.pk)
 
 
 @require_GET
