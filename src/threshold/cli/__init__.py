@@ -11,11 +11,13 @@ from rich.markup import escape
 from threshold.cli import (
     analyse,
     contract,
+    costs,
     design,
     frontdoor,
     link,
     measures,
     protocol,
+    qed,
     randomise,
     register,
     synth,
@@ -39,9 +41,11 @@ app.command("analyse")(analyse.analyse)
 app.command("link")(link.link)
 app.command("link-accept")(link.link_accept)
 app.add_typer(contract.app, name="contract")
+app.add_typer(costs.app, name="costs")
 app.add_typer(design.app, name="design")
 app.add_typer(frontdoor.app, name="frontdoor")
 app.add_typer(protocol.app, name="protocol")
+app.add_typer(qed.app, name="qed")
 app.add_typer(measures.app, name="measures")
 app.add_typer(register.app, name="register")
 app.add_typer(web.app, name="web")

@@ -1,7 +1,9 @@
 """Results -> Markdown, HTML, Word and JSON, with figures. The report renders results; it never
 refits a model."""
 
+from threshold.report.costs import write_cost_report
 from threshold.report.figures import FigureView, render_figures
+from threshold.report.qed import write_qed_report
 from threshold.report.render import to_html, to_markdown, write_report
 from threshold.report.tables import headline
 from threshold.report.word import to_docx
@@ -13,5 +15,7 @@ __all__ = [
     "to_docx",
     "to_html",
     "to_markdown",
+    "write_cost_report",
+    "write_qed_report",
     "write_report",
 ]

@@ -1,0 +1,160 @@
+"""`threshold costs summarise`: delivery cost per school per year, both ways, from contract
+tables, with cover costs and cost per contact avoided."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from threshold.costs import ContactEffect, CostSummary, summarise_costs
+from threshold.model import TABLES, InputError, read_table
+from threshold.report import write_cost_report
+
+MSG_EFFECT_MODES = (
+    "give the effect either as --effect-per-school X with --effect-ci LOW:HIGH, or as "
+    "--results results.json, not both"
+)
+MSG_EFFECT_NEEDS_CI = (
+    "--effect-per-school and --effect-ci go together: give the effect on contacts per school "
+    "per year (treatment − control; a reduction is negative) and its 95% CI as LOW:HIGH"
+)
+MSG_BAD_CI = "--effect-ci {value!r}: write it as LOW:HIGH, e.g. -3.5:-0.5"
+MSG_RESULTS_UNREADABLE = "{path}: not a results.json written by `threshold analyse` ({reason})"
+MSG_RESULTS_NO_OUTCOME = (
+    "{path} has no primary or secondary estimate for outcome {outcome!r}; give --outcome as one "
+    "of: {names}"
+)
+ANALYSES = ("primary", "secondary")
+
+app = typer.Typer(help="Delivery costs per school and per LA.", no_args_is_help=True)
+
+
+@app.command("summarise")
+def summarise_command(
+    data: Annotated[
+        Path,
+        typer.Option(help="Directory of contract tables: costs, allocations, schools (sessions)."),
+    ],
+    out: Annotated[Path, typer.Option(help="Directory for costs.json, .md, .html and .docx.")],
+    effect_per_school: Annotated[
+        float | None,
+        typer.Option(help="Effect on contacts per school per year, treatment − control."),
+    ] = None,
+    effect_ci: Annotated[str | None, typer.Option(help="The effect's 95% CI as LOW:HIGH.")] = None,
+    results: Annotated[
+        Path | None, typer.Option(help="Take the effect from this results.json instead.")
+    ] = None,
+    outcome: Annotated[
+        str, typer.Option(help="With --results: the outcome whose estimate to use.")
+    ] = "nfa_contacts",
+    cover_rate: Annotated[
+        float | None,
+        typer.Option(help="Cost of teaching cover, £ per staff hour in held sessions."),
+    ] = None,
+) -> None:
+    """Cost per school per year as total spend ÷ schools assigned and as the simple mean of
+    per-LA figures; by LA, category, start-up and recurring; cover; cost per contact avoided."""
+    tables = {name: read_table(data, name) for name in ("costs", "allocations", "schools")}
+    sessions_path = data / TABLES["sessions"].filename
+    sessions = read_table(data, "sessions") if sessions_path.is_file() else None
+    effect = _effect(effect_per_school, effect_ci, results, outcome, tables)
+    summary = summarise_costs(
+        tables["costs"],
+        tables["allocations"],
+        tables["schools"],
+        sessions=sessions,
+        cover_rate=cover_rate,
+        effect=effect,
+    )
+    paths = write_cost_report(summary, out)
+    _print(summary)
+    Console(highlight=False).print(f"wrote {', '.join(str(p) for p in paths)}")
+
+
+def _effect(
+    estimate: float | None,
+    ci: str | None,
+    results: Path | None,
+    outcome: str,
+    tables: dict[str, pd.DataFrame],
+) -> ContactEffect | None:
+    if results is not None:
+        if estimate is not None or ci is not None:
+            raise InputError(MSG_EFFECT_MODES)
+        return _effect_from_results(results, outcome, tables)
+    if estimate is None and ci is None:
+        return None
+    if estimate is None or ci is None:
+        raise InputError(MSG_EFFECT_NEEDS_CI)
+    low, _, high = ci.rpartition(":") if ci.count(":") == 1 else ("", "", "")
+    try:
+        return ContactEffect(estimate, float(low), float(high), source="--effect-per-school")
+    except ValueError:
+        raise InputError(MSG_BAD_CI.format(value=ci)) from None
+
+
+def _effect_from_results(
+    path: Path, outcome: str, tables: dict[str, pd.DataFrame]
+) -> ContactEffect:
+    """The outcome's ITT estimate; a per-pupil estimate times the mean pupils on roll of the
+    schools allocated and not withdrawn gives contacts per school."""
+    try:
+        estimates = json.loads(path.read_text(encoding="utf-8"))["estimates"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise InputError(MSG_RESULTS_UNREADABLE.format(path=path, reason=error)) from None
+    chosen = [e for e in estimates if e["outcome"] == outcome and e["analysis"] in ANALYSES]
+    if not chosen:
+        names = sorted({e["outcome"] for e in estimates if e["analysis"] in ANALYSES})
+        raise InputError(
+            MSG_RESULTS_NO_OUTCOME.format(path=path, outcome=outcome, names=", ".join(names))
+        )
+    estimate = chosen[0]
+    scale, source = 1.0, f"{path.name}: {outcome} ({estimate['analysis']})"
+    if estimate.get("pct_point") is not None:  # a per-pupil rate
+        allocations, schools = tables["allocations"], tables["schools"]
+        active = allocations.loc[allocations["withdrawn_on"].isna(), "urn"]
+        pupils = schools.set_index("urn")["pupils_on_roll"].reindex(active)
+        scale = float(pupils.mean())
+        source += f", per pupil × {scale:,.0f} mean pupils on roll"
+    return ContactEffect(
+        estimate["coef"] * scale,
+        estimate["ci_low"] * scale,
+        estimate["ci_high"] * scale,
+        source=source,
+    )
+
+
+def _print(summary: CostSummary) -> None:
+    table = RichTable(title="Delivery cost per school per year")
+    for header in ("Method", "Including central costs", "LA costs only"):
+        table.add_column(header)
+    table.add_row(
+        "Total spend ÷ schools assigned",
+        f"£{summary.per_school_pooled:,.0f}",
+        f"£{summary.la_only_pooled:,.0f}",
+    )
+    table.add_row(
+        "Simple mean of per-LA figures",
+        f"£{summary.per_school_mean_of_las:,.0f}",
+        f"£{summary.la_only_mean_of_las:,.0f}",
+    )
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(table)
+    console.print(
+        f"{summary.schools_assigned} schools assigned to treatment in "
+        f"{len(summary.by_la)} LAs. {summary.methods_note}"
+    )
+    result = summary.per_contact_avoided
+    if result is not None:
+        console.print(
+            f"Cost per contact avoided: £{result.value:,.0f} "
+            f"(£{result.ci_low:,.0f} to £{result.ci_high:,.0f})"
+            if result.defined
+            else f"Cost per contact avoided: {result.reason}"
+        )
