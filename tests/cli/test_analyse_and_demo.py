@@ -56,6 +56,10 @@ def test_demo_walks_the_whole_path_and_says_where_the_report_is(demo):
     html = (out / "report" / "report.html").read_text()
     assert "Confirmatory analysis of the locked protocol" in html
     assert "Glass" in html
+    # the world has costs.csv, so the cost table joins the report, with cost per contact
+    # avoided taken from this analysis's primary estimate
+    assert "Delivery cost per school per year" in html
+    assert "Effect from this analysis: nfa_contacts (primary)" in html
 
 
 def test_results_json_carries_every_estimate_with_its_specification(demo):

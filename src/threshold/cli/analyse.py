@@ -46,7 +46,15 @@ def run_analysis(
     results = analyse_protocol(
         read_tables(data), protocol, lock, software=f"threshold {version('threshold')}"
     )
-    return results, write_report(results, out)
+    costs = ()
+    if (data / TABLES["costs"].filename).is_file():  # the cost table joins the report
+        from threshold.cli.costs import cost_summary
+        from threshold.report import cost_views
+
+        estimates = results.to_dict()["estimates"]
+        summary = cost_summary(data, estimates, results.primary.outcome, source="this analysis")
+        costs = cost_views(summary)
+    return results, write_report(results, out, costs)
 
 
 def analyse(

@@ -60,11 +60,38 @@ def summarise_command(
 ) -> None:
     """Cost per school per year as total spend ÷ schools assigned and as the simple mean of
     per-LA figures; by LA, category, start-up and recurring; cover; cost per contact avoided."""
+    if results is not None and (effect_per_school is not None or effect_ci is not None):
+        raise InputError(MSG_EFFECT_MODES)
+    summary = cost_summary(
+        data,
+        _read_estimates(results) if results is not None else None,
+        outcome,
+        source=str(results) if results is not None else "",
+        effect=_effect(effect_per_school, effect_ci),
+        cover_rate=cover_rate,
+    )
+    paths = write_cost_report(summary, out)
+    _print(summary)
+    Console(highlight=False).print(f"wrote {', '.join(str(p) for p in paths)}")
+
+
+def cost_summary(
+    data: Path,
+    estimates: list[dict[str, object]] | None,
+    outcome: str,
+    *,
+    source: str = "",
+    effect: ContactEffect | None = None,
+    cover_rate: float | None = None,
+) -> CostSummary:
+    """The costs in the contract tables in `data`, with cost per contact avoided taken from
+    `effect`, or from `outcome`'s estimate among `estimates` (results.json's), when given."""
     tables = {name: read_table(data, name) for name in ("costs", "allocations", "schools")}
     sessions_path = data / TABLES["sessions"].filename
     sessions = read_table(data, "sessions") if sessions_path.is_file() else None
-    effect = _effect(effect_per_school, effect_ci, results, outcome, tables)
-    summary = summarise_costs(
+    if estimates is not None:
+        effect = _effect_from_estimates(estimates, outcome, tables, source)
+    return summarise_costs(
         tables["costs"],
         tables["allocations"],
         tables["schools"],
@@ -72,22 +99,9 @@ def summarise_command(
         cover_rate=cover_rate,
         effect=effect,
     )
-    paths = write_cost_report(summary, out)
-    _print(summary)
-    Console(highlight=False).print(f"wrote {', '.join(str(p) for p in paths)}")
 
 
-def _effect(
-    estimate: float | None,
-    ci: str | None,
-    results: Path | None,
-    outcome: str,
-    tables: dict[str, pd.DataFrame],
-) -> ContactEffect | None:
-    if results is not None:
-        if estimate is not None or ci is not None:
-            raise InputError(MSG_EFFECT_MODES)
-        return _effect_from_results(results, outcome, tables)
+def _effect(estimate: float | None, ci: str | None) -> ContactEffect | None:
     if estimate is None and ci is None:
         return None
     if estimate is None or ci is None:
@@ -99,23 +113,29 @@ def _effect(
         raise InputError(MSG_BAD_CI.format(value=ci)) from None
 
 
-def _effect_from_results(
-    path: Path, outcome: str, tables: dict[str, pd.DataFrame]
+def _read_estimates(path: Path) -> list[dict[str, object]]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))["estimates"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise InputError(MSG_RESULTS_UNREADABLE.format(path=path, reason=error)) from None
+
+
+def _effect_from_estimates(
+    estimates: list[dict[str, object]],
+    outcome: str,
+    tables: dict[str, pd.DataFrame],
+    source: str,
 ) -> ContactEffect:
     """The outcome's ITT estimate; a per-pupil estimate times the mean pupils on roll of the
     schools allocated and not withdrawn gives contacts per school."""
-    try:
-        estimates = json.loads(path.read_text(encoding="utf-8"))["estimates"]
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise InputError(MSG_RESULTS_UNREADABLE.format(path=path, reason=error)) from None
     chosen = [e for e in estimates if e["outcome"] == outcome and e["analysis"] in ANALYSES]
     if not chosen:
         names = sorted({e["outcome"] for e in estimates if e["analysis"] in ANALYSES})
         raise InputError(
-            MSG_RESULTS_NO_OUTCOME.format(path=path, outcome=outcome, names=", ".join(names))
+            MSG_RESULTS_NO_OUTCOME.format(path=source, outcome=outcome, names=", ".join(names))
         )
     estimate = chosen[0]
-    scale, source = 1.0, f"{path.name}: {outcome} ({estimate['analysis']})"
+    scale, source = 1.0, f"{source}: {outcome} ({estimate['analysis']})"
     if estimate.get("pct_point") is not None:  # a per-pupil rate
         allocations, schools = tables["allocations"], tables["schools"]
         active = allocations.loc[allocations["withdrawn_on"].isna(), "urn"]

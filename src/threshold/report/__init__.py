@@ -1,7 +1,7 @@
 """Results -> Markdown, HTML, Word and JSON, with figures. The report renders results; it never
 refits a model."""
 
-from threshold.report.costs import write_cost_report
+from threshold.report.costs import cost_views, write_cost_report
 from threshold.report.figures import FigureView, render_figures
 from threshold.report.qed import write_qed_report
 from threshold.report.render import to_html, to_markdown, write_report
@@ -10,6 +10,7 @@ from threshold.report.word import to_docx
 
 __all__ = [
     "FigureView",
+    "cost_views",
     "headline",
     "render_figures",
     "to_docx",

@@ -17,12 +17,17 @@ from threshold.report.tables import TableView, headline
 from threshold.report.word import to_docx
 
 
-def to_markdown(results: Results, figures: Sequence[FigureView] | None = None) -> str:
+def to_markdown(
+    results: Results,
+    figures: Sequence[FigureView] | None = None,
+    extra_tables: Sequence[TableView] = (),
+) -> str:
     """The report in Markdown; its images are FIGURES_DIR/NAME.png, where write_report puts them.
-    `figures` are rendered here when not given."""
+    `figures` are rendered here when not given; `extra_tables` (such as the costs) follow the
+    estimates."""
     figures = render_figures(results) if figures is None else figures
     parts = [f"# {title(results)}\n", status(results) + "\n", f"{headline(results)}\n"]
-    parts += [_markdown_table(view) for view in views(results)]
+    parts += [_markdown_table(view) for view in (*views(results), *extra_tables)]
     parts.append("## Figures\n")
     parts += [_markdown_figure(figure) for figure in figures]
     parts.append("## Methods\n\n" + "\n\n".join(methods(results)) + "\n")
@@ -32,14 +37,18 @@ def to_markdown(results: Results, figures: Sequence[FigureView] | None = None) -
     return "\n".join(parts)
 
 
-def to_html(results: Results, figures: Sequence[FigureView] | None = None) -> str:
+def to_html(
+    results: Results,
+    figures: Sequence[FigureView] | None = None,
+    extra_tables: Sequence[TableView] = (),
+) -> str:
     """The report as one self-contained page: figures are embedded as data URIs. `figures` are
-    rendered here when not given."""
+    rendered here when not given; `extra_tables` follow the estimates."""
     figures = render_figures(results) if figures is None else figures
     body = [f"<h1>{html.escape(title(results))}</h1>"]
     body.append(f"<p class='status'>{html.escape(status(results))}</p>")
     body.append(f"<p class='headline'>{html.escape(headline(results))}</p>")
-    body.extend(_html_table(view) for view in views(results))
+    body.extend(_html_table(view) for view in (*views(results), *extra_tables))
     body.append("<h2>Figures</h2>")
     body.extend(_html_figure(figure) for figure in figures)
     body.append("<h2>Methods</h2>" + "".join(f"<p>{html.escape(p)}</p>" for p in methods(results)))
@@ -57,9 +66,12 @@ def to_html(results: Results, figures: Sequence[FigureView] | None = None) -> st
     )
 
 
-def write_report(results: Results, directory: Path) -> list[Path]:
+def write_report(
+    results: Results, directory: Path, extra_tables: Sequence[TableView] = ()
+) -> list[Path]:
     """Write results.json, report.md (with its PNGs in FIGURES_DIR), report.html and report.docx
-    into `directory`; return the four documents' paths."""
+    into `directory`, with `extra_tables` after the estimates; return the four documents'
+    paths."""
     figures = render_figures(results)
     (directory / FIGURES_DIR).mkdir(parents=True, exist_ok=True)
     for figure in figures:
@@ -68,9 +80,9 @@ def write_report(results: Results, directory: Path) -> list[Path]:
         "results.json": (
             json.dumps(results.to_dict(), indent=2, default=_json_default) + "\n"
         ).encode(),
-        "report.md": to_markdown(results, figures).encode(),
-        "report.html": to_html(results, figures).encode(),
-        "report.docx": to_docx(results, figures),
+        "report.md": to_markdown(results, figures, extra_tables).encode(),
+        "report.html": to_html(results, figures, extra_tables).encode(),
+        "report.docx": to_docx(results, figures, extra_tables),
     }
     for name, content in documents.items():
         (directory / name).write_bytes(content)

@@ -17,9 +17,14 @@ from threshold.report.figures import WIDTH, FigureView, render_figures
 from threshold.report.tables import TableView, headline
 
 
-def to_docx(results: Results, figures: Sequence[FigureView] | None = None) -> bytes:
+def to_docx(
+    results: Results,
+    figures: Sequence[FigureView] | None = None,
+    extra_tables: Sequence[TableView] = (),
+) -> bytes:
     """The report as .docx bytes: A4 landscape, real tables with a repeating header row, and the
-    figures inline with alt text. `figures` are rendered here when not given."""
+    figures inline with alt text. `figures` are rendered here when not given; `extra_tables`
+    follow the estimates."""
     figures = render_figures(results) if figures is None else figures
     document = Document()
     section = document.sections[0]
@@ -30,7 +35,7 @@ def to_docx(results: Results, figures: Sequence[FigureView] | None = None) -> by
     document.add_heading(title(results), level=1)
     document.add_paragraph().add_run(status(results)).bold = True
     document.add_paragraph(headline(results))
-    for view in views(results):
+    for view in (*views(results), *extra_tables):
         document.add_heading(view.title, level=2)
         _table(document, view)
         if view.note:

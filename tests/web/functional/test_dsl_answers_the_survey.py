@@ -6,14 +6,12 @@ visited passes axe-core's WCAG 2.2 AA checks."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import Page, expect
 
 from threshold.surveys import WARR_STEM
 from threshold.web.accounts.roles import RoleName
@@ -21,48 +19,9 @@ from threshold.web.organisations.models import School
 from threshold.web.programme.models import Enrolment, Programme
 from threshold.web.surveys.models import Respondent, Response
 from threshold.web.surveys.services import wave_create
+from web.functional.browser import assert_accessible, checked_page, chromium, sign_in
 
 pytestmark = pytest.mark.functional
-
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = Path(__file__).resolve().parents[3] / "node_modules" / "axe-core" / "axe.min.js"
-WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-PASSWORD = "correct horse battery staple"
-
-if not CHROMIUM.exists():
-    pytest.skip(
-        "Debian's Chromium is not installed (/usr/bin/chromium): `apt-get install chromium`, "
-        "as .ci/run does",
-        allow_module_level=True,
-    )
-if not AXE.exists():
-    pytest.skip("axe-core is not installed: run `npm ci` (make setup)", allow_module_level=True)
-
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-
-
-def assert_accessible(page: Page) -> None:
-    """Inject axe-core and fail on any WCAG 2.2 A/AA violation on the current page."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_22_AA
-    )
-    violations = [
-        {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]]}
-        for v in result["violations"]
-    ]
-    assert violations == [], f"{page.url}: {json.dumps(violations, indent=1)}"
-    assert result["passes"], "axe-core checked nothing"
-
-
-def sign_in(page: Page, base: str, username: str, token: str | None = None) -> None:
-    page.goto(f"{base}/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    if token is not None:
-        page.get_by_label("Security code").fill(token)
-        page.get_by_role("button", name="Continue").click()
 
 
 def answer(page: Page, question: str, choice: str) -> None:
@@ -74,12 +33,11 @@ def test_dsl_answers_the_baseline_survey_through_their_link(
     live_server: object,
     places: dict[str, object],
     make_user: Callable[..., object],
-    add_device: Callable[..., TOTPDevice],
-    token_now: Callable[..., str],
+    authenticator: Callable[..., Callable[[], str]],
 ) -> None:
     make_user(RoleName.DSL_LEAD)
     lead = make_user(RoleName.LA_LEAD)
-    device = add_device(lead)
+    code = authenticator(lead)
     school = places["home_school"]
     control = School.objects.create(
         urn=990002, name="St Bede's High School", authority=school.authority, phase="secondary"
@@ -103,12 +61,8 @@ def test_dsl_answers_the_baseline_survey_through_their_link(
     token = Respondent.objects.get().token
     link = reverse("surveys:respond", kwargs={"token": token, "wave": "baseline"})
     base = live_server.url
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-dev-shm-usage"]
-        )
-        # The CSP (rightly) refuses axe's injected script tag, so the checked pages bypass it.
-        page = browser.new_context(bypass_csp=True).new_page()
+    with chromium() as browser:
+        page = checked_page(browser)
         sign_in(page, base, "dsl_lead")
         page.get_by_role("link", name="Your surveys").first.click()
         expect(page.get_by_role("heading", name="Your surveys")).to_be_visible()
@@ -149,7 +103,7 @@ def test_dsl_answers_the_baseline_survey_through_their_link(
         ).to_be_visible()
         assert_accessible(page)
 
-        sign_in(page, base, "la_lead", token_now(device))
+        sign_in(page, base, "la_lead", code())
         page.get_by_role("link", name="Surveys").first.click()
         expect(page.get_by_role("heading", name="Surveys", exact=True)).to_be_visible()
         assert_accessible(page)
@@ -161,7 +115,6 @@ def test_dsl_answers_the_baseline_survey_through_their_link(
         expect(page.get_by_role("heading", name="Response rates")).to_be_visible()
         expect(page.get_by_text("Response rates differ between the arms")).to_be_visible()
         assert_accessible(page)
-        browser.close()
     # The ORM is not used inside Playwright's event loop.
     response = Response.objects.get()
     assert (response.respondent.token, response.wave_id) == (token, wave.pk)

@@ -5,62 +5,30 @@ visited passes axe-core's WCAG 2.2 AA checks."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import Page, expect
 
 from threshold.web.accounts.roles import RoleName
 from threshold.web.organisations.models import LocalAuthority, School
 from threshold.web.programme.services import programme_create
+from web.functional.browser import assert_accessible, checked_page, chromium, sign_in
 
 pytestmark = pytest.mark.functional
 
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = Path(__file__).resolve().parents[3] / "node_modules" / "axe-core" / "axe.min.js"
-WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-PASSWORD = "correct horse battery staple"
 ALLOCATIONS = (
     "urn,block,arm,random_number,order,withdrawn_on\n"
     "990001,990-high,treatment,0.1,1,\n"
     "990002,990-high,control,0.4,2,\n"
 )
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        "Debian's Chromium is not installed (/usr/bin/chromium): `apt-get install chromium`, "
-        "as .ci/run does",
-        allow_module_level=True,
-    )
-if not AXE.exists():
-    pytest.skip("axe-core is not installed: run `npm ci` (make setup)", allow_module_level=True)
 
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-
-
-def assert_accessible(page: Page) -> None:
-    """Inject axe-core and fail on any WCAG 2.2 A/AA violation on the current page."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_22_AA
-    )
-    violations = [
-        {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]]}
-        for v in result["violations"]
-    ]
-    assert violations == [], f"{page.url}: {json.dumps(violations, indent=1)}"
-
-
-def sign_in(page: Page, base: str, username: str, token: str) -> None:
-    page.goto(f"{base}/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_label("Security code").fill(token)
-    page.get_by_role("button", name="Continue").click()
+def sign_in_to_home(page: Page, base: str, username: str, token: str) -> None:
+    """Sign in with a code and check the home page."""
+    sign_in(page, base, username, token)
     expect(page.get_by_role("heading", name="What you can do")).to_be_visible()
     assert_accessible(page)
 
@@ -70,8 +38,7 @@ def test_lead_enrols_schools_and_ssw_plans_and_records_a_session(
     live_server: object,
     places: dict[str, LocalAuthority],
     make_user: Callable[..., object],
-    add_device: Callable[..., TOTPDevice],
-    token_now: Callable[..., str],
+    authenticator: Callable[..., Callable[[], str]],
     tmp_path: Path,
 ) -> None:
     School.objects.create(
@@ -85,18 +52,14 @@ def test_lead_enrols_schools_and_ssw_plans_and_records_a_session(
         ends_on=today + dt.timedelta(weeks=30),
         by="test",
     )
-    lead_device = add_device(make_user(RoleName.LA_LEAD))
-    ssw_device = add_device(make_user(RoleName.SSW))
+    lead_code = authenticator(make_user(RoleName.LA_LEAD))
+    ssw_code = authenticator(make_user(RoleName.SSW))
     allocations = tmp_path / "allocations.csv"
     allocations.write_text(ALLOCATIONS, encoding="utf-8")
     base = live_server.url
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-dev-shm-usage"]
-        )
-        # The CSP (rightly) refuses axe's injected script tag, so the checked pages bypass it.
-        page = browser.new_context(bypass_csp=True).new_page()
-        sign_in(page, base, "la_lead", token_now(lead_device))
+    with chromium() as browser:
+        page = checked_page(browser)
+        sign_in_to_home(page, base, "la_lead", lead_code())
 
         page.get_by_role("link", name="Programmes").first.click()
         page.get_by_role("link", name="Northmoor 2024/25").click()
@@ -124,7 +87,7 @@ def test_lead_enrols_schools_and_ssw_plans_and_records_a_session(
         assert_accessible(page)
         page.get_by_role("button", name="Sign out").click()
 
-        sign_in(page, base, "ssw", token_now(ssw_device))
+        sign_in_to_home(page, base, "ssw", ssw_code())
         page.get_by_role("link", name="Schedule").first.click()
         assert_accessible(page)
         page.get_by_role("link", name="Northmoor Academy").click()
@@ -147,4 +110,3 @@ def test_lead_enrols_schools_and_ssw_plans_and_records_a_session(
         page.get_by_role("button", name="Save").click()
         expect(page.get_by_text("Held: 4 attended, 110 minutes")).to_be_visible()
         assert_accessible(page)
-        browser.close()

@@ -23,7 +23,7 @@ from threshold.web.guidance.models import (
 )
 from threshold.web.guidance.pathway import Recommendation, Route, next_step
 from threshold.web.organisations.models import LocalAuthority, School
-from threshold.web.supervision.services import IdentifyingDetailsFound, text_findings
+from threshold.web.supervision.services import check_texts, confirmations_detail
 
 MSG_NO_DRAFT = "{authority} has no draft threshold document: write one before publishing"
 MSG_UNCHANGED = "the draft is the same as version {number}: change it before publishing again"
@@ -135,13 +135,9 @@ def line_call_create(
     """Record a call to the DSL information line. Free text with identifying details that the
     handler has not confirmed raises `IdentifyingDetailsFound` (supervision's check)."""
     _require(by, Permission.GUIDANCE_LINE_RECORD, school=school)
-    findings = text_findings(InformationLineCall, {"advice": advice, "follow_up": follow_up})
-    unconfirmed = [f for f in findings if f.key not in confirmed]
-    if unconfirmed:
-        raise IdentifyingDetailsFound(unconfirmed)
-    confirmations = [
-        {"field": f.field, "kind": f.finding.kind.name, "text": f.finding.text} for f in findings
-    ]
+    confirmations = check_texts(
+        InformationLineCall, {"advice": advice, "follow_up": follow_up}, confirmed
+    )
     call = InformationLineCall.objects.create(
         school=school,
         caller_role=caller_role,
@@ -160,10 +156,6 @@ def line_call_create(
         **target_of(call),
         authority_code=school.authority.la_code,
         school_urn=school.urn,
-        detail={
-            "confirmed_not_identifying": [
-                {"field": c["field"], "kind": c["kind"]} for c in confirmations
-            ]
-        },
+        detail=confirmations_detail(confirmations),
     )
     return call

@@ -160,7 +160,7 @@ def demo_records(
     on roll, more where % FSM is higher, none at weekends or in August) and a referral for
     each contact that progressed to one, as the contract's columns."""
     days = pd.date_range(start, end, freq="D")
-    open_days = days[(days.dayofweek < 5) & (days.month != 8)]
+    open_days = days[(days.day_of_week < 5) & (days.month != 8)]
     contacts = []
     for school in schools:
         daily = (

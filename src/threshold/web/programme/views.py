@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
+from typing import TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -59,6 +60,7 @@ MSG_HELD = "Session {number} recorded as held"
 MSG_MEETING_SAVED = "Meeting recorded"
 
 View = Callable[..., HttpResponse]
+T = TypeVar("T")
 MANAGE_OR_RECORD = (Permission.PROGRAMME_MANAGE, Permission.SUPERVISION_RECORD)
 NEW_PROGRAMME = {
     "interval_min_weeks": 4,
@@ -93,6 +95,18 @@ def _form_page(
     """The generic form page (or one extending it): `title`, `caption` and `intro` above the
     form, `submit` (the button's text) and `back` (the back link's address)."""
     return render(request, template, {"form": form, **context})
+
+
+def _saved(form: Form, write: Callable[[], T]) -> T | None:
+    """What `write()` returns, for a valid form; None when the form is not valid or the service
+    refuses the write (a `ProgrammeError`, whose message is then put on the form)."""
+    if not form.is_valid():
+        return None
+    try:
+        return write()
+    except ProgrammeError as error:
+        form.add_error(None, str(error))
+        return None
 
 
 def _managed_programme(request: HttpRequest, pk: int) -> Programme:
@@ -139,17 +153,17 @@ def programme_create(request: HttpRequest) -> HttpResponse:
         authorities=authorities,
         initial=NEW_PROGRAMME,
     )
-    if form.is_valid():
+
+    def create() -> Programme:
         values = dict(form.cleaned_data)
         code = values.pop("authority")
         authority = next(la for la in authorities if la.la_code == code)
-        try:
-            programme = services.programme_create(authority=authority, by=request.user, **values)
-        except ProgrammeError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, MSG_PROGRAMME_SAVED)
-            return redirect("programme:programme_detail", pk=programme.pk)
+        return services.programme_create(authority=authority, by=request.user, **values)
+
+    programme = _saved(form, create)
+    if programme is not None:
+        messages.success(request, MSG_PROGRAMME_SAVED)
+        return redirect("programme:programme_detail", pk=programme.pk)
     return _form_page(
         request,
         form,
@@ -180,14 +194,15 @@ def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def programme_edit(request: HttpRequest, pk: int) -> HttpResponse:
     programme = _managed_programme(request, pk)
     form = ProgrammeForm(request.POST or None, initial=ProgrammeForm.initial_from(programme))
-    if form.is_valid():
-        try:
-            services.programme_update(programme=programme, by=request.user, **form.cleaned_data)
-        except ProgrammeError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, MSG_PROGRAMME_SAVED)
-            return redirect("programme:programme_detail", pk=programme.pk)
+    updated = _saved(
+        form,
+        lambda: services.programme_update(
+            programme=programme, by=request.user, **form.cleaned_data
+        ),
+    )
+    if updated is not None:
+        messages.success(request, MSG_PROGRAMME_SAVED)
+        return redirect("programme:programme_detail", pk=programme.pk)
     return _form_page(
         request,
         form,
@@ -255,14 +270,15 @@ def enrolment_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "supervision_agreement_status": enrolment.supervision_agreement_status,
         },
     )
-    if form.is_valid():
-        try:
-            services.enrolment_update(enrolment=enrolment, by=request.user, **form.cleaned_data)
-        except ProgrammeError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, MSG_ENROLMENT_SAVED.format(school=enrolment.school.name))
-            return redirect("programme:programme_detail", pk=enrolment.programme_id)
+    updated = _saved(
+        form,
+        lambda: services.enrolment_update(
+            enrolment=enrolment, by=request.user, **form.cleaned_data
+        ),
+    )
+    if updated is not None:
+        messages.success(request, MSG_ENROLMENT_SAVED.format(school=enrolment.school.name))
+        return redirect("programme:programme_detail", pk=enrolment.programme_id)
     return _form_page(
         request,
         form,
@@ -320,23 +336,21 @@ def session_plan(request: HttpRequest, urn: int) -> HttpResponse:
             ),
         },
     )
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            session = services.session_plan(
-                enrolment=enrolment,
-                scheduled_for=form.scheduled_for(),
-                format=data["format"],
-                mode=data["mode"],
-                planned_minutes=data["planned_minutes"],
-                by=request.user,
-            )
-        except ProgrammeError as error:
-            form.add_error(None, str(error))
-        else:
-            day = selectors.day_text(selectors.session_day(session))
-            messages.success(request, MSG_PLANNED.format(number=session.number, date=day))
-            return redirect("programme:school_schedule", urn=urn)
+    session = _saved(
+        form,
+        lambda: services.session_plan(
+            enrolment=enrolment,
+            scheduled_for=form.scheduled_for(),
+            format=form.cleaned_data["format"],
+            mode=form.cleaned_data["mode"],
+            planned_minutes=form.cleaned_data["planned_minutes"],
+            by=request.user,
+        ),
+    )
+    if session is not None:
+        day = selectors.day_text(selectors.session_day(session))
+        messages.success(request, MSG_PLANNED.format(number=session.number, date=day))
+        return redirect("programme:school_schedule", urn=urn)
     suggestions = selectors.slot_suggestions(enrolment, today=timezone.localdate())
     inset = {d.date for d in enrolment.calendar.all() if d.kind == BlockedDate.Kind.INSET}
     return _form_page(
@@ -360,15 +374,16 @@ def session_plan(request: HttpRequest, urn: int) -> HttpResponse:
 def calendar_add(request: HttpRequest, urn: int) -> HttpResponse:
     enrolment = _recordable_enrolment(request, urn)
     form = CalendarForm(request.POST or None)
-    if form.is_valid():
-        try:
-            services.calendar_date_add(enrolment=enrolment, by=request.user, **form.cleaned_data)
-        except ProgrammeError as error:
-            form.add_error(None, str(error))
-        else:
-            day = selectors.day_text(form.cleaned_data["date"])
-            messages.success(request, MSG_DATE_ADDED.format(date=day))
-            return redirect("programme:school_schedule", urn=urn)
+    added = _saved(
+        form,
+        lambda: services.calendar_date_add(
+            enrolment=enrolment, by=request.user, **form.cleaned_data
+        ),
+    )
+    if added is not None:
+        day = selectors.day_text(form.cleaned_data["date"])
+        messages.success(request, MSG_DATE_ADDED.format(date=day))
+        return redirect("programme:school_schedule", urn=urn)
     return _form_page(
         request,
         form,
@@ -399,21 +414,20 @@ def _session_page(
 def session_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     session = _recordable_session(request, pk)
     form = RescheduleForm(request.POST or None)
-    if form.is_valid():
-        try:
-            replacement = services.session_reschedule(
-                session=session,
-                scheduled_for=form.scheduled_for(),
-                changed_by=form.cleaned_data["changed_by"],
-                reason=form.cleaned_data["reason"],
-                by=request.user,
-            )
-        except ProgrammeError as error:
-            form.add_error(None, str(error))
-        else:
-            day = selectors.day_text(selectors.session_day(replacement))
-            messages.success(request, MSG_RESCHEDULED.format(number=session.number, date=day))
-            return redirect("programme:school_schedule", urn=session.enrolment.school.urn)
+    replacement = _saved(
+        form,
+        lambda: services.session_reschedule(
+            session=session,
+            scheduled_for=form.scheduled_for(),
+            changed_by=form.cleaned_data["changed_by"],
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+        ),
+    )
+    if replacement is not None:
+        day = selectors.day_text(selectors.session_day(replacement))
+        messages.success(request, MSG_RESCHEDULED.format(number=session.number, date=day))
+        return redirect("programme:school_schedule", urn=session.enrolment.school.urn)
     return _session_page(request, session, form, "Move a session", "Move session")
 
 
@@ -422,14 +436,12 @@ def session_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
 def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     session = _recordable_session(request, pk)
     form = CancelForm(request.POST or None)
-    if form.is_valid():
-        try:
-            services.session_cancel(session=session, by=request.user, **form.cleaned_data)
-        except ProgrammeError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, MSG_CANCELLED.format(number=session.number))
-            return redirect("programme:school_schedule", urn=session.enrolment.school.urn)
+    cancelled = _saved(
+        form, lambda: services.session_cancel(session=session, by=request.user, **form.cleaned_data)
+    )
+    if cancelled is not None:
+        messages.success(request, MSG_CANCELLED.format(number=session.number))
+        return redirect("programme:school_schedule", urn=session.enrolment.school.urn)
     return _session_page(request, session, form, "Cancel a session", "Cancel session")
 
 
@@ -438,14 +450,13 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def session_held(request: HttpRequest, pk: int) -> HttpResponse:
     session = _recordable_session(request, pk)
     form = HeldForm(request.POST or None, initial={"duration_minutes": session.planned_minutes})
-    if form.is_valid():
-        try:
-            services.session_record_held(session=session, by=request.user, **form.cleaned_data)
-        except ProgrammeError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, MSG_HELD.format(number=session.number))
-            return redirect("programme:school_schedule", urn=session.enrolment.school.urn)
+    held = _saved(
+        form,
+        lambda: services.session_record_held(session=session, by=request.user, **form.cleaned_data),
+    )
+    if held is not None:
+        messages.success(request, MSG_HELD.format(number=session.number))
+        return redirect("programme:school_schedule", urn=session.enrolment.school.urn)
     return _session_page(request, session, form, "Record a session as held", "Save")
 
 
@@ -474,14 +485,12 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
     form = MeetingForm(
         request.POST or None, authorities=authorities, attendees=list(people.values())
     )
-    if form.is_valid():
-        try:
-            services.community_meeting_record(by=request.user, **form.cleaned_data)
-        except ProgrammeError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, MSG_MEETING_SAVED)
-            return redirect("programme:meeting_list")
+    meeting = _saved(
+        form, lambda: services.community_meeting_record(by=request.user, **form.cleaned_data)
+    )
+    if meeting is not None:
+        messages.success(request, MSG_MEETING_SAVED)
+        return redirect("programme:meeting_list")
     return _form_page(
         request,
         form,

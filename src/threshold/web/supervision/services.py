@@ -84,10 +84,12 @@ def text_findings(model: type[models.Model], texts: Mapping[str, str]) -> list[F
     ]
 
 
-def _check_texts(
+def check_texts(
     model: type[models.Model], texts: Mapping[str, str], confirmed: Collection[str]
 ) -> list[dict[str, str]]:
-    """The writer's confirmations as stored; IdentifyingDetailsFound for any not confirmed."""
+    """The writer's confirmations of the findings in `texts` (field name → text of a `model`),
+    as stored in `confirmed_not_identifying`; IdentifyingDetailsFound for any not confirmed
+    (`confirmed` holds the ticked `FieldFinding.key`s)."""
     findings = text_findings(model, texts)
     unconfirmed = [f for f in findings if f.key not in confirmed]
     if unconfirmed:
@@ -95,6 +97,16 @@ def _check_texts(
     return [
         {"field": f.field, "kind": f.finding.kind.name, "text": f.finding.text} for f in findings
     ]
+
+
+def confirmations_detail(confirmations: list[dict[str, str]]) -> dict[str, object]:
+    """The audit event's detail for stored confirmations: which field and kind, never the
+    text itself."""
+    return {
+        "confirmed_not_identifying": [
+            {"field": c["field"], "kind": c["kind"]} for c in confirmations
+        ]
+    }
 
 
 def _save(
@@ -108,7 +120,7 @@ def _save(
     by: User,
 ) -> models.Model:
     """Create or update the `model` row found by `lookup`, checking `texts`, and audit it."""
-    confirmations = _check_texts(model, texts, confirmed)
+    confirmations = check_texts(model, texts, confirmed)
     instance, created = model.objects.update_or_create(
         **lookup,
         defaults={
@@ -124,11 +136,7 @@ def _save(
         **target_of(instance),
         authority_code=school.authority.la_code,
         school_urn=school.urn,
-        detail={
-            "confirmed_not_identifying": [
-                {"field": c["field"], "kind": c["kind"]} for c in confirmations
-            ]
-        },
+        detail=confirmations_detail(confirmations),
     )
     return instance
 

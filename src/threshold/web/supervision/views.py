@@ -55,22 +55,6 @@ def _document(heading: str, instance: models.Model, fields: Iterable[str]) -> Do
     return {"heading": heading, "rows": rows}
 
 
-def _saved_or_form(form: CheckedForm, save: Callable[[CheckedForm], object]) -> bool:
-    """Save a valid form through `save`; on identifying details or a refused guard, put the
-    findings or message on the form. True when saved."""
-    if not form.is_valid():
-        return False
-    try:
-        save(form)
-    except services.IdentifyingDetailsFound as found:
-        form.show_findings(found.findings)
-        return False
-    except services.SupervisionError as error:
-        form.add_error(None, str(error))
-        return False
-    return True
-
-
 def _form_page(
     request: HttpRequest, form: CheckedForm, *, title: str, caption: str, intro: str = ""
 ) -> HttpResponse:
@@ -79,6 +63,35 @@ def _form_page(
         "supervision/form.html",
         {"form": form, "title": title, "caption": caption, "intro": intro},
     )
+
+
+def _form_posted(
+    request: HttpRequest,
+    form_class: type[CheckedForm],
+    save: Callable[[CheckedForm], object],
+    *,
+    may_write: bool,
+    title: str,
+    caption: str,
+    intro: str = "",
+) -> HttpResponse:
+    """The posted `form_class` form, refused (403) unless the user may write it. Saved through
+    `save`, then back to the sessions; or shown again with its errors, the identifying details
+    found, or the message of a refused guard."""
+    if not may_write:
+        raise PermissionDenied
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            save(form)
+        except services.IdentifyingDetailsFound as found:
+            form.show_findings(found.findings)
+        except services.SupervisionError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, MSG_SAVED.format(what=title))
+            return redirect("supervision:session_list")
+    return _form_page(request, form, title=title, caption=caption, intro=intro)
 
 
 def _read_page(
@@ -118,9 +131,6 @@ def first_session_sheet(request: HttpRequest, enrolment_id: int) -> HttpResponse
     title, caption = "First-session sheet", school.name
     may_write = can_record(request.user, enrolment)
     if request.method == "POST":
-        if not may_write:
-            raise PermissionDenied
-        form = FirstSessionSheetForm(request.POST)
 
         def save(form: CheckedForm) -> object:
             return services.first_session_sheet_save(
@@ -130,10 +140,9 @@ def first_session_sheet(request: HttpRequest, enrolment_id: int) -> HttpResponse
                 by=request.user,
             )
 
-        if _saved_or_form(form, save):
-            messages.success(request, MSG_SAVED.format(what=title))
-            return redirect("supervision:session_list")
-        return _form_page(request, form, title=title, caption=caption)
+        return _form_posted(
+            request, FirstSessionSheetForm, save, may_write=may_write, title=title, caption=caption
+        )
     sheet = selectors.first_session_sheet_get(enrolment=enrolment, by=request.user)
     if may_write:
         return _form_page(
@@ -153,9 +162,6 @@ def record(request: HttpRequest, session_id: int) -> HttpResponse:
     title, caption = "Record of supervision", str(session)
     may_write = can_record(request.user, session.enrolment)
     if request.method == "POST":
-        if not may_write:
-            raise PermissionDenied
-        form = SupervisionRecordForm(request.POST)
 
         def save(form: CheckedForm) -> object:
             return services.supervision_record_save(
@@ -167,10 +173,9 @@ def record(request: HttpRequest, session_id: int) -> HttpResponse:
                 by=request.user,
             )
 
-        if _saved_or_form(form, save):
-            messages.success(request, MSG_SAVED.format(what=title))
-            return redirect("supervision:session_list")
-        return _form_page(request, form, title=title, caption=caption)
+        return _form_posted(
+            request, SupervisionRecordForm, save, may_write=may_write, title=title, caption=caption
+        )
     existing = selectors.supervision_record_get(session=session, by=request.user)
     if may_write:
         return _form_page(
@@ -199,9 +204,6 @@ def _dsl_page(
         request.user, Permission.SUPERVISION_PREPARE, school=session.enrolment.school
     )
     if request.method == "POST":
-        if not may_write:
-            raise PermissionDenied
-        form = form_class(request.POST)
 
         def save_form(form: CheckedForm) -> object:
             values = {k: v for k, v in form.cleaned_data.items() if k != "confirm"}
@@ -209,10 +211,15 @@ def _dsl_page(
                 session=session, **values, confirmed=form.cleaned_data["confirm"], by=request.user
             )
 
-        if _saved_or_form(form, save_form):
-            messages.success(request, MSG_SAVED.format(what=title))
-            return redirect("supervision:session_list")
-        return _form_page(request, form, title=title, caption=caption, intro=intro)
+        return _form_posted(
+            request,
+            form_class,
+            save_form,
+            may_write=may_write,
+            title=title,
+            caption=caption,
+            intro=intro,
+        )
     if may_write:
         mine = own(session=session, by=request.user)
         return _form_page(

@@ -1,0 +1,79 @@
+"""Helpers for the functional tests: Debian's Chromium driven by Playwright, axe-core's WCAG 2.2
+A/AA check, and signing in through the pages. Import them as `web.functional.browser` (tests/
+is on sys.path); `conftest.py` here skips the tests, saying why, when Chromium or axe-core is
+missing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage"]
+AXE = Path(__file__).resolve().parents[3] / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+PASSWORD = "correct horse battery staple"
+"""Every test user's password (as in tests/web/conftest.py)."""
+
+NO_CHROMIUM = (
+    "Debian's Chromium is not installed (/usr/bin/chromium): `apt-get install chromium`, "
+    "as .ci/run does"
+)
+NO_AXE = "axe-core is not installed: run `npm ci` (make setup)"
+
+
+def missing() -> str | None:
+    """Why the functional tests cannot run here, or None when they can."""
+    if not CHROMIUM.exists():
+        return NO_CHROMIUM
+    if not AXE.exists():
+        return NO_AXE
+    return None
+
+
+def assert_accessible(page: Page) -> None:
+    """Inject axe-core and fail on any WCAG 2.2 A/AA violation on the current page."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_22_AA
+    )
+    violations = [
+        {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]]}
+        for v in result["violations"]
+    ]
+    assert violations == [], f"{page.url}: {json.dumps(violations, indent=1)}"
+    assert result["passes"], "axe-core checked nothing"
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, closed on leaving. Set up data before entering and read it back
+    after leaving: the ORM is not used inside Playwright's event loop."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def checked_page(browser: Browser) -> Page:
+    """A new page that axe-core can be injected into: the content security policy (rightly)
+    refuses axe's script tag, so the checked pages bypass it."""
+    return browser.new_context(bypass_csp=True).new_page()
+
+
+def sign_in(page: Page, base: str, username: str, token: str | None = None) -> None:
+    """Sign in at `base` as `username`, with the authenticator code `token` for users who need
+    two factors."""
+    page.goto(f"{base}/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    if token is not None:
+        page.get_by_label("Security code").fill(token)
+        page.get_by_role("button", name="Continue").click()
