@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from threshold.model import WARR_SCORES, WarrAnswer
 from threshold.surveys import QUESTIONS, WARR_FEELINGS, WARR_STEM, questions_for
 
-DOMAIN = Path(__file__).resolve().parents[3] / "shared" / "DOMAIN.md"
-
-# Copied from DOMAIN.md ("Wellbeing"):
+# Copied from the team's DOMAIN.md ("Wellbeing"); the project never reads it at run time:
 STEM = "Thinking of the past few weeks, how much of the time has your job made you feel…"
 FEELINGS = ("Tense", "Worried", "Uneasy", "Depressed", "Gloomy", "Miserable")
 ANSWERS = ("All of the time", "Most", "Some", "Occasionally", "Never")
@@ -30,16 +24,6 @@ def test_warr_answers_are_in_order_and_score_minus_two_to_two() -> None:
     assert all(label.startswith(short) for label, short in zip(labels, ANSWERS, strict=True))
     assert tuple(WARR_SCORES[answer] for answer in WarrAnswer) == SCORES
     assert all(q.answers is WarrAnswer for q in QUESTIONS if q.name.startswith("warr_"))
-
-
-def test_the_wording_is_still_domain_md_s() -> None:
-    if not DOMAIN.exists():
-        pytest.skip(f"{DOMAIN} is not here")
-    text = " ".join(DOMAIN.read_text(encoding="utf-8").split())  # lines wrapped there
-    assert f'"{STEM}"' in text
-    assert "Tense, Worried, Uneasy" in text
-    assert "Depressed, Gloomy, Miserable" in text
-    assert "All of the time / Most / Some / Occasionally / Never" in text
 
 
 def test_programme_questions_only_at_endline_of_treatment_schools() -> None:
