@@ -27,6 +27,7 @@ from threshold.frontdoor.profiles import (
     SSD_CIN_EPISODES,
     SSD_CONTACTS,
     Profile,
+    spelling_key,
 )
 from threshold.frontdoor.readers import RawTable, read_cin_xml, read_delimited, read_workbook
 from threshold.frontdoor.review import review_queue
@@ -234,7 +235,7 @@ def _sources(
             raise InputError(MSG_ANNEX_A_SHEETS.format(file=path.name))
         return sources
     raw = read_delimited(path)
-    header = {" ".join(column.casefold().split()) for column in raw.frame.columns}
+    header = {spelling_key(column) for column in raw.frame.columns}
     if "date of contact" in header:
         return [(raw, profile or ANNEX_A_CONTACTS)]
     if "date of referral" in header:

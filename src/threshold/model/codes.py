@@ -25,6 +25,11 @@ class Code(StrEnum):
     def values(cls) -> tuple[str, ...]:
         return tuple(member.value for member in cls)
 
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        """(value, label) pairs, as form fields and model fields take them."""
+        return [(member.value, member.label) for member in cls]
+
 
 class SourceCode(Code):
     """Who contacted children's social care (DfE CIN census referral source codes)."""

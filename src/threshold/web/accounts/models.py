@@ -20,7 +20,7 @@ class Membership(models.Model):
     """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=32, choices=[(r.value, r.label) for r in RoleName])
+    role = models.CharField(max_length=32, choices=RoleName.choices())
     authority = models.ForeignKey(
         LocalAuthority, null=True, blank=True, on_delete=models.PROTECT, related_name="memberships"
     )

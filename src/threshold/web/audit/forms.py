@@ -21,7 +21,7 @@ class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(
         label="What happened",
         required=False,
-        choices=[ANY, *((a.value, a.label) for a in AuditAction)],
+        choices=[ANY, *AuditAction.choices()],
     )
     actor = forms.CharField(label="Who (username contains)", required=False, max_length=150)
     object_type = forms.CharField(

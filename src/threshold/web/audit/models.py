@@ -50,7 +50,7 @@ class AuditEvent(models.Model):
     occurred_at = models.DateTimeField()
     actor_id = models.BigIntegerField(null=True, blank=True)
     actor = models.CharField(max_length=200)
-    action = models.CharField(max_length=32, choices=[(a.value, a.label) for a in AuditAction])
+    action = models.CharField(max_length=32, choices=AuditAction.choices())
     object_type = models.CharField(max_length=100)
     object_id = models.CharField(max_length=100, blank=True)
     authority_code = models.CharField(max_length=3, blank=True, db_index=True)

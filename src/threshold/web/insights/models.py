@@ -10,10 +10,6 @@ from threshold.model import ContactOutcome, ReferralOutcome, SourceCode
 from threshold.web.organisations.models import LocalAuthority, School
 
 
-def _choices(code: type) -> list[tuple[str, str]]:
-    return [(member.value, member.label) for member in code]
-
-
 class FrontDoorImport(models.Model):
     """One LA export imported: the file, its format and checksum, and what it did."""
 
@@ -40,7 +36,7 @@ class Contact(models.Model):
     person_id = models.CharField(max_length=64)
     authority = models.ForeignKey(LocalAuthority, on_delete=models.PROTECT, related_name="contacts")
     contact_date = models.DateField()
-    source_code = models.CharField(max_length=2, choices=_choices(SourceCode))
+    source_code = models.CharField(max_length=2, choices=SourceCode.choices())
     source_school = models.ForeignKey(
         School, null=True, blank=True, on_delete=models.PROTECT, related_name="contacts_made"
     )
@@ -48,7 +44,7 @@ class Contact(models.Model):
     child_school = models.ForeignKey(
         School, null=True, blank=True, on_delete=models.PROTECT, related_name="contacts_about"
     )
-    outcome = models.CharField(max_length=32, choices=_choices(ContactOutcome), blank=True)
+    outcome = models.CharField(max_length=32, choices=ContactOutcome.choices(), blank=True)
 
     class Meta:
         indexes = (
@@ -67,14 +63,14 @@ class Referral(models.Model):
         LocalAuthority, on_delete=models.PROTECT, related_name="referrals"
     )
     referral_date = models.DateField()
-    source_code = models.CharField(max_length=2, choices=_choices(SourceCode))
+    source_code = models.CharField(max_length=2, choices=SourceCode.choices())
     source_school = models.ForeignKey(
         School, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals_made"
     )
     child_school = models.ForeignKey(
         School, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals_about"
     )
-    outcome = models.CharField(max_length=32, choices=_choices(ReferralOutcome), blank=True)
+    outcome = models.CharField(max_length=32, choices=ReferralOutcome.choices(), blank=True)
     close_date = models.DateField(null=True, blank=True)
 
     class Meta:

@@ -28,7 +28,7 @@ class School(models.Model):
     urn = models.PositiveIntegerField(unique=True)
     name = models.CharField(max_length=300)
     authority = models.ForeignKey(LocalAuthority, on_delete=models.PROTECT, related_name="schools")
-    phase = models.CharField(max_length=32, choices=[(p.value, p.label) for p in Phase])
+    phase = models.CharField(max_length=32, choices=Phase.choices())
     pupils_on_roll = models.PositiveIntegerField(null=True, blank=True)
     pct_fsm = models.FloatField(
         "% pupils eligible for free school meals in the last six years", null=True, blank=True

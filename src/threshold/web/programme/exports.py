@@ -27,7 +27,8 @@ def ssw_id(user: User | int) -> str:
     return f"ssw-{user if isinstance(user, int) else user.pk}"
 
 
-def _frame(table: str, rows: list[dict[str, object]]) -> pd.DataFrame:
+def contract_frame(table: str, rows: list[dict[str, object]]) -> pd.DataFrame:
+    """`rows` as the contract table `table`: its columns, in its order."""
     return pd.DataFrame(rows, columns=list(TABLES[table].columns))
 
 
@@ -49,21 +50,21 @@ def delivery_tables() -> dict[str, pd.DataFrame]:
     } | {(s.ssw_id, s.enrolment.school.authority.la_code) for s in sessions}
     enrolments = Enrolment.objects.select_related("school").order_by("school__urn")
     return {
-        "local_authorities": _frame(
+        "local_authorities": contract_frame(
             "local_authorities",
             [
                 {"la_code": la.la_code, "la_name": la.name, "region": la.region or None}
                 for la in LocalAuthority.objects.order_by("la_code")
             ],
         ),
-        "schools": _frame(
+        "schools": contract_frame(
             "schools",
             [
                 {"urn": s.urn, "name": s.name, "la_code": s.authority.la_code, "phase": s.phase}
                 for s in School.objects.select_related("authority").order_by("urn")
             ],
         ),
-        "allocations": _frame(
+        "allocations": contract_frame(
             "allocations",
             [
                 {
@@ -77,11 +78,11 @@ def delivery_tables() -> dict[str, pd.DataFrame]:
                 for e in enrolments
             ],
         ),
-        "ssws": _frame(
+        "ssws": contract_frame(
             "ssws",
             [{"ssw_id": ssw_id(user), "la_code": code} for user, code in sorted(ssws)],
         ),
-        "sessions": _frame(
+        "sessions": contract_frame(
             "sessions",
             [
                 {

@@ -53,10 +53,6 @@ def _time(label: str = "Start time") -> forms.TimeField:
     )
 
 
-def _choices(code: type) -> list[tuple[str, str]]:
-    return [(member.value, member.label) for member in code]
-
-
 class ProgrammeForm(forms.Form):
     """A programme's settings; the LA comes from the page (creating) or the programme."""
 
@@ -152,8 +148,8 @@ def _when(cleaned: dict[str, object]) -> dt.datetime | None:
 class PlanForm(forms.Form):
     date = _date("Date")
     time = _time()
-    format = forms.ChoiceField(label="Format", choices=_choices(SessionFormat))
-    mode = forms.ChoiceField(label="Where", choices=_choices(SessionMode))
+    format = forms.ChoiceField(label="Format", choices=SessionFormat.choices())
+    mode = forms.ChoiceField(label="Where", choices=SessionMode.choices())
     planned_minutes = _number("Length, in minutes", minimum=15, maximum=240)
 
     def scheduled_for(self) -> dt.datetime | None:
@@ -163,7 +159,7 @@ class PlanForm(forms.Form):
 class RescheduleForm(forms.Form):
     date = _date("New date")
     time = _time()
-    changed_by = forms.ChoiceField(label="Who asked to move it", choices=_choices(ChangedBy))
+    changed_by = forms.ChoiceField(label="Who asked to move it", choices=ChangedBy.choices())
     reason = forms.CharField(label="Why", max_length=300, widget=forms.Textarea)
 
     def scheduled_for(self) -> dt.datetime | None:
@@ -171,7 +167,7 @@ class RescheduleForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    changed_by = forms.ChoiceField(label="Who cancelled it", choices=_choices(ChangedBy))
+    changed_by = forms.ChoiceField(label="Who cancelled it", choices=ChangedBy.choices())
     reason = forms.CharField(label="Why", max_length=300, widget=forms.Textarea)
 
 

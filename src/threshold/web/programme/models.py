@@ -14,10 +14,6 @@ from threshold.model import Arm, ChangedBy, SessionFormat, SessionMode, SessionS
 from threshold.web.organisations.models import LocalAuthority, School
 
 
-def _choices(code: type) -> list[tuple[str, str]]:
-    return [(member.value, member.label) for member in code]
-
-
 class Programme(models.Model):
     """One LA's supervision programme for one school year."""
 
@@ -65,7 +61,7 @@ class Enrolment(models.Model):
 
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="enrolments")
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="enrolments")
-    arm = models.CharField(max_length=16, choices=_choices(Arm))
+    arm = models.CharField(max_length=16, choices=Arm.choices())
     block = models.CharField(max_length=64, blank=True)
     random_number = models.FloatField(null=True, blank=True)
     allocation_order = models.PositiveIntegerField(
@@ -133,10 +129,10 @@ class SupervisionSession(models.Model):
     number = models.PositiveSmallIntegerField(help_text="1 for the school's first session.")
     scheduled_for = models.DateTimeField()
     planned_minutes = models.PositiveSmallIntegerField(default=120)
-    format = models.CharField(max_length=16, choices=_choices(SessionFormat))
-    mode = models.CharField(max_length=16, choices=_choices(SessionMode))
-    status = models.CharField(max_length=16, choices=_choices(SessionStatus), blank=True)
-    changed_by = models.CharField(max_length=8, choices=_choices(ChangedBy), blank=True)
+    format = models.CharField(max_length=16, choices=SessionFormat.choices())
+    mode = models.CharField(max_length=16, choices=SessionMode.choices())
+    status = models.CharField(max_length=16, choices=SessionStatus.choices(), blank=True)
+    changed_by = models.CharField(max_length=8, choices=ChangedBy.choices(), blank=True)
     change_reason = models.CharField(max_length=300, blank=True)
     rescheduled_to = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="rescheduled_from"

@@ -10,13 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from threshold.model import TABLES
-from threshold.web.programme.exports import ssw_id
+from threshold.web.programme.exports import contract_frame, ssw_id
 from threshold.web.supervision.models import AdHocSupport, DeliveryRating
-
-
-def _frame(name: str, rows: list[dict[str, object]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=list(TABLES[name].columns))
 
 
 def ad_hoc_support_table() -> pd.DataFrame:
@@ -33,7 +28,7 @@ def ad_hoc_support_table() -> pd.DataFrame:
         }
         for item in AdHocSupport.objects.select_related("enrolment__school").order_by("pk")
     ]
-    frame = _frame("ad_hoc_support", rows)
+    frame = contract_frame("ad_hoc_support", rows)
     frame["duration_minutes"] = frame["duration_minutes"].astype("Int64")
     return frame
 
@@ -54,7 +49,7 @@ def delivery_ratings_table() -> pd.DataFrame:
             row["need"], row["ssw_id"] = rating.need, ssw_id(rating.ssw_id)
         if rating.engagement is not None:
             row["engagement"], row["ssw_id"] = rating.engagement, ssw_id(rating.ssw_id)
-    frame = _frame("delivery_ratings", list(rows.values()))
+    frame = contract_frame("delivery_ratings", list(rows.values()))
     for column in ("need", "engagement"):
         frame[column] = frame[column].astype("Int64")
     return frame

@@ -154,14 +154,14 @@ class AdHocSupportForm(forms.Form):
     enrolment = EnrolmentChoiceField(label="School", queryset=Enrolment.objects.none())
     support_date = forms.DateField(label="Date", widget=DateInput())
     channel = forms.ChoiceField(
-        label="How", choices=[(c.value, c.label) for c in AdHocChannel], widget=forms.RadioSelect
+        label="How", choices=AdHocChannel.choices(), widget=forms.RadioSelect
     )
     initiated_by = forms.ChoiceField(
         label="Who asked for it", choices=Initiator.choices, widget=forms.RadioSelect
     )
     topic = forms.ChoiceField(
         label="What it was about",
-        choices=[(t.value, t.label) for t in AdHocTopic],
+        choices=AdHocTopic.choices(),
         widget=forms.RadioSelect,
         help_text="A category only: never details of a case.",
     )

@@ -16,10 +16,6 @@ from threshold.model import AdHocChannel, AdHocTopic
 from threshold.web.programme.models import Enrolment, SupervisionSession
 
 
-def _choices(code: type) -> list[tuple[str, str]]:
-    return [(member.value, member.label) for member in code]
-
-
 class Theme(models.TextChoices):
     """What a session's discussion touched on (the record of supervision's themes)."""
 
@@ -186,12 +182,12 @@ class AdHocSupport(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ad_hoc_support"
     )
     support_date = models.DateField("Date")
-    channel = models.CharField("How", max_length=16, choices=_choices(AdHocChannel))
+    channel = models.CharField("How", max_length=16, choices=AdHocChannel.choices())
     initiated_by = models.CharField("Who asked", max_length=8, choices=Initiator.choices)
     duration_minutes = models.PositiveSmallIntegerField(
         "Minutes spent", null=True, blank=True, validators=[MaxValueValidator(480)]
     )
-    topic = models.CharField("What it was about", max_length=32, choices=_choices(AdHocTopic))
+    topic = models.CharField("What it was about", max_length=32, choices=AdHocTopic.choices())
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -31,7 +31,7 @@ class QuestionnaireForm(forms.Form):
             )
             self.fields[question.name] = forms.ChoiceField(
                 label=question.text,
-                choices=[(a.value, a.label) for a in question.answers],
+                choices=question.answers.choices(),
                 widget=forms.RadioSelect,
                 error_messages={"required": message},
             )
@@ -45,9 +45,7 @@ class QuestionnaireForm(forms.Form):
 
 class WaveForm(forms.Form):
     programme = forms.ModelChoiceField(queryset=Programme.objects.none(), label="Programme")
-    wave = forms.ChoiceField(
-        label="Survey", choices=[(w.value, w.label) for w in SurveyWave], widget=forms.RadioSelect
-    )
+    wave = forms.ChoiceField(label="Survey", choices=SurveyWave.choices(), widget=forms.RadioSelect)
     opens_on = forms.DateField(label="Opens on", widget=DateInput)
     closes_on = forms.DateField(label="Closes on", widget=DateInput)
 

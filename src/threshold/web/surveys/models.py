@@ -14,20 +14,16 @@ from threshold.web.organisations.models import School
 from threshold.web.programme.models import Programme
 
 
-def _choices(code: type) -> list[tuple[str, str]]:
-    return [(member.value, member.label) for member in code]
-
-
 def _answer(code: type) -> models.CharField:
     """An answer to one question of `threshold.surveys.QUESTIONS` (named as the field)."""
-    return models.CharField(max_length=24, blank=True, choices=_choices(code))
+    return models.CharField(max_length=24, blank=True, choices=code.choices())
 
 
 class Wave(models.Model):
     """A programme's baseline or endline survey, open from `opens_on` to `closes_on`."""
 
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="waves")
-    wave = models.CharField(max_length=16, choices=_choices(SurveyWave))
+    wave = models.CharField(max_length=16, choices=SurveyWave.choices())
     opens_on = models.DateField()
     closes_on = models.DateField()
 
@@ -53,7 +49,7 @@ class Respondent(models.Model):
 
     token = models.CharField(max_length=32, unique=True)
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="respondents")
-    role = models.CharField(max_length=24, choices=_choices(SurveyRole))
+    role = models.CharField(max_length=24, choices=SurveyRole.choices())
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
