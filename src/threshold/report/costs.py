@@ -12,9 +12,9 @@ from docx import Document
 
 from threshold.costs import CostSummary
 from threshold.model import CostCategory, CostKind
-from threshold.report.render import _CSS, _html_table, _json_default, _markdown_table
+from threshold.report.render import CSS, html_table, json_default, markdown_table
 from threshold.report.tables import TableView, number
-from threshold.report.word import _table
+from threshold.report.word import docx_table
 
 SECTION_TITLE = "Costs of delivery"
 DOCUMENTS = ("costs.json", "costs.md", "costs.html", "costs.docx")
@@ -119,16 +119,16 @@ def cost_views(summary: CostSummary) -> list[TableView]:
 
 
 def cost_markdown(summary: CostSummary) -> str:
-    return f"# {SECTION_TITLE}\n\n" + "\n".join(_markdown_table(v) for v in cost_views(summary))
+    return f"# {SECTION_TITLE}\n\n" + "\n".join(markdown_table(v) for v in cost_views(summary))
 
 
 def cost_html(summary: CostSummary) -> str:
     body = f"<h1>{html.escape(SECTION_TITLE)}</h1>" + "".join(
-        _html_table(view) for view in cost_views(summary)
+        html_table(view) for view in cost_views(summary)
     )
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(SECTION_TITLE)}</title><style>{_CSS}</style></head>"
+        f"<title>{html.escape(SECTION_TITLE)}</title><style>{CSS}</style></head>"
         f"<body><main>{body}</main></body></html>\n"
     )
 
@@ -139,7 +139,7 @@ def cost_docx(summary: CostSummary) -> bytes:
     document.add_heading(SECTION_TITLE, level=1)
     for view in cost_views(summary):
         document.add_heading(view.title, level=2)
-        _table(document, view)
+        docx_table(document, view)
         if view.note:
             document.add_paragraph(view.note)
     buffer = io.BytesIO()
@@ -151,7 +151,7 @@ def write_cost_report(summary: CostSummary, directory: Path) -> list[Path]:
     """Write costs.json, costs.md, costs.html and costs.docx into `directory`; return paths."""
     directory.mkdir(parents=True, exist_ok=True)
     contents = (
-        json.dumps(summary.to_dict(), indent=2, default=_json_default).encode() + b"\n",
+        json.dumps(summary.to_dict(), indent=2, default=json_default).encode() + b"\n",
         cost_markdown(summary).encode(),
         cost_html(summary).encode(),
         cost_docx(summary),

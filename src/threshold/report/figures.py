@@ -61,7 +61,7 @@ def render_figures(results: Results) -> list[FigureView]:
 def forest(estimates: Sequence[Estimate]) -> FigureView:
     """Glass's Δ with its 95% CI for every estimate, in the order given."""
     size = (WIDTH, 0.9 + 0.3 * len(estimates))
-    png = _png(size, lambda ax: draw_forest(ax, estimates), layout="constrained")
+    png = render_png(size, lambda ax: draw_forest(ax, estimates), layout="constrained")
     effects = "; ".join(
         f"{e.outcome} {number(e.glass_delta, 2)} ({interval(e.glass_ci_low, e.glass_ci_high, 2)})"
         for e in estimates
@@ -97,7 +97,7 @@ def histogram(estimate: Estimate, values: dict[str, list[float]], index: int) ->
             f"Number of analysed schools by {label}: treatment (filled) and control (outline) in "
             "the same bins; counts, not proportions."
         ),
-        png=_png((WIDTH, 2.8), lambda ax: draw_histogram(ax, estimate, values)),
+        png=render_png((WIDTH, 2.8), lambda ax: draw_histogram(ax, estimate, values)),
     )
 
 
@@ -152,7 +152,7 @@ def draw_forest(ax: Axes, estimates: Sequence[Estimate]) -> None:
     ax.set_xlabel("Glass's Δ (95% CI)")
 
 
-def _png(
+def render_png(
     size: tuple[float, float], draw: Callable[[Axes], None], layout: str | None = None
 ) -> bytes:
     # Imported here, not at the top (0.5 s): the CLI loads `report` for every command.

@@ -13,17 +13,17 @@ from docx.shared import Inches
 
 from threshold.qed import QEDResults, RateRatio
 from threshold.report.content import FIGURES_DIR
-from threshold.report.figures import WIDTH, FigureView, _png
+from threshold.report.figures import WIDTH, FigureView, render_png
 from threshold.report.render import (
-    _CSS,
-    _html_figure,
-    _html_table,
-    _json_default,
-    _markdown_figure,
-    _markdown_table,
+    CSS,
+    html_figure,
+    html_table,
+    json_default,
+    markdown_figure,
+    markdown_table,
 )
 from threshold.report.tables import TableView, interval, number
-from threshold.report.word import _table
+from threshold.report.word import docx_table
 
 QED_TITLE = "Trained and comparison groups: a quasi-experimental comparison"
 CAVEAT_HEADING = "This is not a randomised comparison"
@@ -147,15 +147,15 @@ def qed_figure(results: QEDResults) -> FigureView:
         "Rate ratios",
         f"Rate ratios with 95% confidence intervals. {alt}",
         "A ratio below 1 means fewer contacts in the trained group.",
-        _png((WIDTH, 0.8 + 0.5 * len(estimates)), draw, layout="constrained"),
+        render_png((WIDTH, 0.8 + 0.5 * len(estimates)), draw, layout="constrained"),
     )
 
 
 def qed_markdown(results: QEDResults, figure: FigureView) -> str:
     """The section in Markdown; the figure is FIGURES_DIR/NAME.png."""
     parts = [f"# {QED_TITLE}\n", qed_headline(results) + "\n"]
-    parts += [_markdown_table(view) for view in qed_views(results)]
-    parts.append(_markdown_figure(figure))
+    parts += [markdown_table(view) for view in qed_views(results)]
+    parts.append(markdown_figure(figure))
     parts.append(f"## {CAVEAT_HEADING}\n\n{results.caveat}\n")
     if results.notes:
         parts.append("\n".join(f"- {note}" for note in results.notes) + "\n")
@@ -166,13 +166,13 @@ def qed_html(results: QEDResults, figure: FigureView) -> str:
     """The section as one self-contained HTML page."""
     body = [f"<h1>{html.escape(QED_TITLE)}</h1>"]
     body.append(f"<p class='headline'>{html.escape(qed_headline(results))}</p>")
-    body.extend(_html_table(view) for view in qed_views(results))
-    body.append(_html_figure(figure))
+    body.extend(html_table(view) for view in qed_views(results))
+    body.append(html_figure(figure))
     body.append(f"<h2>{CAVEAT_HEADING}</h2><p>{html.escape(results.caveat)}</p>")
     body.extend(f"<p class='note'>{html.escape(note)}</p>" for note in results.notes)
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(QED_TITLE)}</title><style>{_CSS}</style></head>"
+        f"<title>{html.escape(QED_TITLE)}</title><style>{CSS}</style></head>"
         f"<body><main>{''.join(body)}</main></body></html>\n"
     )
 
@@ -185,7 +185,7 @@ def qed_docx(results: QEDResults, figure: FigureView) -> bytes:
     document.add_paragraph(qed_headline(results))
     for view in qed_views(results):
         document.add_heading(view.title, level=2)
-        _table(document, view)
+        docx_table(document, view)
         if view.note:
             document.add_paragraph(view.note)
     document.add_heading(figure.title, level=2)
@@ -208,7 +208,7 @@ def write_qed_report(results: QEDResults, directory: Path) -> list[Path]:
     (directory / FIGURES_DIR / f"{figure.name}.png").write_bytes(figure.png)
     documents = {
         "results.json": (
-            json.dumps(results.to_dict(), indent=2, default=_json_default) + "\n"
+            json.dumps(results.to_dict(), indent=2, default=json_default) + "\n"
         ).encode(),
         "report.md": qed_markdown(results, figure).encode(),
         "report.html": qed_html(results, figure).encode(),

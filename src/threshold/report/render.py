@@ -27,9 +27,9 @@ def to_markdown(
     estimates."""
     figures = render_figures(results) if figures is None else figures
     parts = [f"# {title(results)}\n", status(results) + "\n", f"{headline(results)}\n"]
-    parts += [_markdown_table(view) for view in (*views(results), *extra_tables)]
+    parts += [markdown_table(view) for view in (*views(results), *extra_tables)]
     parts.append("## Figures\n")
-    parts += [_markdown_figure(figure) for figure in figures]
+    parts += [markdown_figure(figure) for figure in figures]
     parts.append("## Methods\n\n" + "\n\n".join(methods(results)) + "\n")
     if results.notes:
         parts.append("## Notes\n\n" + "\n".join(f"- {note}" for note in results.notes) + "\n")
@@ -48,9 +48,9 @@ def to_html(
     body = [f"<h1>{html.escape(title(results))}</h1>"]
     body.append(f"<p class='status'>{html.escape(status(results))}</p>")
     body.append(f"<p class='headline'>{html.escape(headline(results))}</p>")
-    body.extend(_html_table(view) for view in (*views(results), *extra_tables))
+    body.extend(html_table(view) for view in (*views(results), *extra_tables))
     body.append("<h2>Figures</h2>")
-    body.extend(_html_figure(figure) for figure in figures)
+    body.extend(html_figure(figure) for figure in figures)
     body.append("<h2>Methods</h2>" + "".join(f"<p>{html.escape(p)}</p>" for p in methods(results)))
     if results.notes:
         body.append(
@@ -61,7 +61,7 @@ def to_html(
     body.append(f"<p class='footer'>{html.escape(footer(results))}</p>")
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(results.trial)}</title><style>{_CSS}</style></head>"
+        f"<title>{html.escape(results.trial)}</title><style>{CSS}</style></head>"
         f"<body><main>{''.join(body)}</main></body></html>\n"
     )
 
@@ -78,7 +78,7 @@ def write_report(
         (directory / FIGURES_DIR / f"{figure.name}.png").write_bytes(figure.png)
     documents = {
         "results.json": (
-            json.dumps(results.to_dict(), indent=2, default=_json_default) + "\n"
+            json.dumps(results.to_dict(), indent=2, default=json_default) + "\n"
         ).encode(),
         "report.md": to_markdown(results, figures, extra_tables).encode(),
         "report.html": to_html(results, figures, extra_tables).encode(),
@@ -89,7 +89,7 @@ def write_report(
     return [directory / name for name in documents]
 
 
-def _markdown_table(view: TableView) -> str:
+def markdown_table(view: TableView) -> str:
     lines = [
         f"## {view.title}\n",
         "| " + " | ".join(view.headers) + " |",
@@ -103,14 +103,14 @@ def _markdown_table(view: TableView) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _markdown_figure(figure: FigureView) -> str:
+def markdown_figure(figure: FigureView) -> str:
     alt = re.sub(r"([][\\])", r"\\\1", figure.alt)
     return (
         f"### {figure.title}\n\n![{alt}]({FIGURES_DIR}/{figure.name}.png)\n\n_{figure.caption}_\n"
     )
 
 
-def _html_table(view: TableView) -> str:
+def html_table(view: TableView) -> str:
     head = "".join(f"<th scope='col'>{html.escape(h)}</th>" for h in view.headers)
     rows = "".join(
         "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in view.rows
@@ -120,7 +120,7 @@ def _html_table(view: TableView) -> str:
     return f"<h2>{html.escape(view.title)}</h2>{table}{note}"
 
 
-def _html_figure(figure: FigureView) -> str:
+def html_figure(figure: FigureView) -> str:
     src = "data:image/png;base64," + base64.b64encode(figure.png).decode("ascii")
     return (
         f"<h3>{html.escape(figure.title)}</h3><figure>"
@@ -129,7 +129,7 @@ def _html_figure(figure: FigureView) -> str:
     )
 
 
-def _json_default(value: object) -> object:
+def json_default(value: object) -> object:
     if hasattr(value, "item"):
         return value.item()  # numpy scalars
     if hasattr(value, "isoformat"):
@@ -137,7 +137,7 @@ def _json_default(value: object) -> object:
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
-_CSS = (
+CSS = (
     "body{font-family:Arial,Helvetica,sans-serif;color:#0b0c0c;margin:0;background:#fff}"
     "main{max-width:1100px;margin:0 auto;padding:24px}h1{font-size:2rem}h2{margin-top:2rem}"
     "table{border-collapse:collapse;width:100%;font-size:.9rem}"

@@ -37,7 +37,7 @@ def to_docx(
     document.add_paragraph(headline(results))
     for view in (*views(results), *extra_tables):
         document.add_heading(view.title, level=2)
-        _table(document, view)
+        docx_table(document, view)
         if view.note:
             document.add_paragraph(view.note)
     document.add_heading("Figures", level=2)
@@ -59,7 +59,7 @@ def to_docx(
     return buffer.getvalue()
 
 
-def _table(document: DocumentObject, view: TableView) -> None:
+def docx_table(document: DocumentObject, view: TableView) -> None:
     table = document.add_table(rows=1 + len(view.rows), cols=len(view.headers))
     table.style = "Table Grid"
     table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))  # repeats per page
