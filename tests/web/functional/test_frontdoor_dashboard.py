@@ -6,60 +6,28 @@ policy."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import Page, expect
 
 from threshold.web.accounts.roles import RoleName
 from threshold.web.organisations.models import LocalAuthority, School
+from web.functional import browser
+from web.functional.browser import assert_accessible, checked_page, chromium
 
 pytestmark = pytest.mark.functional
 
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = Path(__file__).resolve().parents[3] / "node_modules" / "axe-core" / "axe.min.js"
-WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-PASSWORD = "correct horse battery staple"
 HEADER = (
     "cont_contact_id,cont_person_id,cont_contact_date,cont_contact_source_code,"
     "cont_contact_outcome_json,cont_source_school_urn\n"
 )
 BAD_ROW = 'C0,P100,31/02/2024,2A,"{}",990001\n'
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        "Debian's Chromium is not installed (/usr/bin/chromium): `apt-get install chromium`, "
-        "as .ci/run does",
-        allow_module_level=True,
-    )
-if not AXE.exists():
-    pytest.skip("axe-core is not installed: run `npm ci` (make setup)", allow_module_level=True)
-
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-
-
-def assert_accessible(page: Page) -> None:
-    """Inject axe-core and fail on any WCAG 2.2 A/AA violation on the current page."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_22_AA
-    )
-    violations = [
-        {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]]}
-        for v in result["violations"]
-    ]
-    assert violations == [], f"{page.url}: {json.dumps(violations, indent=1)}"
-
 
 def sign_in(page: Page, base: str, username: str, token: str) -> None:
-    page.goto(f"{base}/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_label("Security code").fill(token)
-    page.get_by_role("button", name="Continue").click()
+    browser.sign_in(page, base, username, token)
     expect(page.get_by_role("heading", name="What you can do")).to_be_visible()
 
 
@@ -99,23 +67,18 @@ def test_analyst_imports_and_reads_the_front_door_dashboards(
     settings: object,
     places: dict[str, LocalAuthority | School],
     make_user: Callable[..., object],
-    add_device: Callable[..., TOTPDevice],
-    token_now: Callable[..., str],
+    authenticator: Callable[..., Callable[[], str]],
     tmp_path: Path,
 ) -> None:
     settings.FRONTDOOR_STORE_ROOT = tmp_path / "store"
     text = front_door(places)
-    device = add_device(make_user(RoleName.LA_ANALYST))
+    code = authenticator(make_user(RoleName.LA_ANALYST))
     export = tmp_path / "contacts.csv"
     export.write_text(text, encoding="utf-8")
     base = live_server.url
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-dev-shm-usage"]
-        )
-        # The CSP (rightly) refuses axe's injected script tag, so the checked pages bypass it.
-        page = browser.new_context(bypass_csp=True).new_page()
-        sign_in(page, base, "la_analyst", token_now(device))
+    with chromium() as launched:
+        page = checked_page(launched)
+        sign_in(page, base, "la_analyst", code())
 
         page.get_by_role("link", name="Front door").first.click()
         expect(page.get_by_role("heading", name="Front door")).to_be_visible()
@@ -152,7 +115,7 @@ def test_analyst_imports_and_reads_the_front_door_dashboards(
         expect(page.get_by_role("img", name="By month")).to_be_visible()
 
         # The same session in a context that enforces the CSP.
-        strict = browser.new_context(storage_state=page.context.storage_state()).new_page()
+        strict = launched.new_context(storage_state=page.context.storage_state()).new_page()
         errors: list[str] = []
         strict.on(
             "console", lambda message: message.type == "error" and errors.append(message.text)
@@ -161,4 +124,3 @@ def test_analyst_imports_and_reads_the_front_door_dashboards(
         strict.goto(f"{base}/insights/schools/990001/?year=2024/25")
         expect(strict.get_by_role("heading", name="Northmoor Academy")).to_be_visible()
         assert errors == [], "the dashboards break their own content security policy"
-        browser.close()
