@@ -13,7 +13,7 @@ demo: $(STAMP) $(NODE_STAMP)  ## the main job: the demo pipeline's report, then 
 	@test -n "$$THRESHOLD_DEMO_PASSWORD" || { echo "Set THRESHOLD_DEMO_PASSWORD (12+ characters): the demo users' password." >&2; exit 2; }
 	$(BIN)/threshold demo --out demo-output
 	$(BIN)/threshold web seed-demo
-	@echo "Sign in at http://127.0.0.1:$(PORT)/accounts/sign-in/ as any user above with THRESHOLD_DEMO_PASSWORD (DSLs need no second factor; the others set up an authenticator app on first sign-in)."
+	@echo "Sign in at http://127.0.0.1:$(PORT)/accounts/sign-in/ as any user above with THRESHOLD_DEMO_PASSWORD. DSLs need no second factor; for the others add the key printed above to an authenticator app, or run '$(BIN)/threshold web demo-code USER' for the current code."
 	$(BIN)/threshold web serve --port $(PORT)
 
 test: $(STAMP) $(NODE_STAMP)  ## the whole test suite, with lint and the import contracts

@@ -17,10 +17,10 @@ from threshold.cli.costs import (
     MSG_BAD_CI,
     MSG_EFFECT_MODES,
     MSG_EFFECT_NEEDS_CI,
-    MSG_RESULTS_NO_OUTCOME,
     MSG_RESULTS_UNREADABLE,
 )
 from threshold.costs import REASON_CI_INCLUDES_ZERO, REASON_HARMFUL
+from threshold.pipeline import MSG_RESULTS_NO_OUTCOME
 from threshold.report.costs import DOCUMENTS
 
 

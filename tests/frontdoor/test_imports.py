@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from threshold.frontdoor import import_export, load_profile
+from factories.stores import store_state
+from threshold.frontdoor import Store, import_export, load_profile
 from threshold.frontdoor.imports import MSG_REPEATED
 from threshold.frontdoor.store import MSG_TAMPERED
 from threshold.model import InputError, read_table
@@ -46,7 +47,7 @@ def _mapped(tmp_path: Path, lines: list[str], **options) -> tuple:
 
 
 def _store_files(store: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(store.iterdir()) if p.name != "imports.jsonl"}
+    return {k: v for k, v in store_state(store).items() if k != "imports.jsonl"}
 
 
 def test_annex_a_workbook_loads_contacts_and_referrals_pseudonymised(tmp_path):
@@ -337,7 +338,8 @@ def test_a_store_edited_by_hand_is_refused(tmp_path):
         handle.write("981-X,abc,981,2023-09-04,6,,,,nfa\n")
     with pytest.raises(InputError) as error:
         _mapped(tmp_path, ["C1,04/09/2023,Police,,NFA,A1"])
-    assert str(error.value) == MSG_TAMPERED.format(path=store, file="contacts.csv")
+    location = store / "versions" / "000001"
+    assert str(error.value) == MSG_TAMPERED.format(path=location, file="contacts.csv")
 
 
 def test_linkage_on_import_then_remembered_decisions_update_records(tmp_path):
@@ -417,3 +419,20 @@ def small_world(tmp_path_factory):
         capture_output=True,
     )
     return directory, directory / "messy"
+
+
+def test_formula_cells_are_neutralised_in_the_store_and_read_back_unchanged(tmp_path):
+    export = _write(
+        tmp_path / "=SUM(A1).csv",  # an export's name is written into the quarantine
+        [CONTACTS_HEADER, "C1,31/02/2023,Police,,NFA,A1", "C2,04/09/2023,Schools,@SUM(1+1),NFA,A2"],
+    )
+    store = tmp_path / "store"
+    import_export(
+        export, format="mapped", la_code="981", store=store, profile=load_profile(MESSY_PROFILE)
+    )
+    quarantine = (store / "quarantine.csv").read_text()
+    contacts = (store / "contacts.csv").read_text()
+    assert ",'=SUM(A1).csv," in quarantine
+    assert ",'@SUM(1+1)," in contacts
+    assert Store(store).quarantine()["file"].tolist() == ["=SUM(A1).csv"]
+    assert read_table(store, "contacts")["cont_source_school_name"].tolist() == ["@SUM(1+1)"]

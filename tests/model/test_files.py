@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pandas as pd
@@ -35,7 +36,9 @@ from threshold.model.files import (
     Violation,
     check_directory,
     check_table,
+    neutralise_formulas,
     read_table,
+    write_table,
 )
 
 LA_HINT = "a three-digit LA number"
@@ -443,3 +446,39 @@ def test_read_table_types_a_left_out_optional_column_as_its_field(tmp_path: Path
     assert list(allocations.columns) == list(TABLES["allocations"].columns)
     assert allocations["withdrawn_on"].dtype == "datetime64[ns]"
     assert allocations["withdrawn_on"].isna().all()
+
+
+def test_a_formula_is_neutralised_on_disk_and_read_back_unchanged(tmp_path: Path) -> None:
+    formula = '=HYPERLINK("http://x","y")'
+    write_directory(tmp_path / "in", valid_tables())
+    schools = read_table(tmp_path / "in", "schools")
+    schools.loc[0, "name"] = formula
+    schools.loc[1, "name"] = "'quoted"
+    out = tmp_path / "out"
+    write_table(read_table(tmp_path / "in", "local_authorities"), "local_authorities", out)
+    path = write_table(schools, "schools", out)
+    with path.open(encoding="utf-8", newline="") as handle:
+        names = [record["name"] for record in csv.DictReader(handle)]
+    assert names == ["'" + formula, "''quoted"]
+    assert check_directory(out) == []
+    pd.testing.assert_frame_equal(read_table(out, "schools"), schools, check_exact=True)
+
+
+def test_a_hand_written_quote_is_kept_unless_it_escapes_a_formula(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "local_authorities.csv",
+        ["la_code", "la_name"],
+        [["981", "'Ynys Môn"], ["982", "'-Ynys Môn"], ["983", "'"]],
+    )
+    result = check_table(path, TABLES["local_authorities"])
+    assert result.frame["la_name"].tolist() == ["'Ynys Môn", "-Ynys Môn", "'"]
+
+
+def test_neutralising_leaves_numbers_and_missing_values_as_they_are() -> None:
+    frame = pd.DataFrame(
+        {"name": ["-2 schools", "@x", None], "change": [-2, 3, -4], "rate": [-0.5, 1.0, None]}
+    )
+    neutralised = neutralise_formulas(frame)
+    assert neutralised["name"].tolist()[:2] == ["'-2 schools", "'@x"]
+    assert pd.isna(neutralised["name"].iloc[2])
+    pd.testing.assert_frame_equal(neutralised[["change", "rate"]], frame[["change", "rate"]])

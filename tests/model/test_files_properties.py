@@ -1,4 +1,5 @@
-"""Properties of writing and checking contract files, on random valid tables."""
+"""Properties of writing and checking contract files, on random valid tables, and of the
+escaping of spreadsheet formulas."""
 
 from __future__ import annotations
 
@@ -13,11 +14,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from threshold.model.contract import TABLES
-from threshold.model.files import check_table, write_table
+from threshold.model.files import (
+    FORMULA_ESCAPE,
+    FORMULA_STARTS,
+    check_table,
+    neutralise_formulas,
+    restore_formulas,
+    write_table,
+)
 from threshold.model.schema import Field, Kind, Table
 
 # Tables with no row rules, so that any row of valid cells is a valid row.
 ROUND_TRIP_TABLES = ("schools", "allocations", "ssws", "survey_responses", "costs")
+
+TEXT = st.text(st.characters(exclude_categories=("Cs",)))
+PREFIXES = ("", *FORMULA_STARTS, FORMULA_ESCAPE, FORMULA_ESCAPE * 2, FORMULA_ESCAPE + "=")
+"""Starts that spreadsheets run as formulas, and the escape, so text often begins with them."""
 
 _DTYPES = {
     Kind.INTEGER: "Int64",
@@ -45,7 +57,7 @@ def cell(field: Field) -> st.SearchStrategy[object]:
     elif field.kind is Kind.DATE:
         value = st.dates(dt.date(1900, 1, 1), dt.date(2100, 12, 31)).map(pd.Timestamp)
     else:
-        value = st.text(st.characters(exclude_categories=("Cs",)), min_size=1)
+        value = st.tuples(st.sampled_from(PREFIXES), TEXT).map("".join).filter(bool)
     return value if field.required else st.none() | value
 
 
@@ -125,3 +137,57 @@ def test_one_corrupted_cell_gives_one_violation_at_its_row_and_field(
             csv.writer(handle).writerows(records)
         violations = check_table(path, table).violations
     assert [(v.file, v.row, v.field) for v in violations] == [(table.filename, row + 1, field)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(table_and_frame())
+def test_no_written_text_cell_starts_a_formula_and_numbers_stay_numbers(
+    case: tuple[Table, pd.DataFrame],
+) -> None:
+    table, frame = case
+    with tempfile.TemporaryDirectory() as directory:
+        path = write_table(frame, table, Path(directory))
+        with path.open(encoding="utf-8", newline="") as handle:
+            header, *records = list(csv.reader(handle))
+    for record in records:
+        for name, cell in zip(header, record, strict=True):
+            if table.field(name).kind in (Kind.STRING, Kind.CODE):
+                assert not cell.startswith(FORMULA_STARTS)
+            else:
+                assert not cell.startswith(FORMULA_ESCAPE)
+
+
+FRAMES = (
+    st.integers(0, 5)
+    .flatmap(
+        lambda rows: st.fixed_dictionaries(
+            {
+                "text": st.lists(
+                    st.none() | st.tuples(st.sampled_from(PREFIXES), TEXT).map("".join),
+                    min_size=rows,
+                    max_size=rows,
+                ),
+                "whole": st.lists(st.integers(-(10**6), 10**6), min_size=rows, max_size=rows),
+                "real": st.lists(
+                    st.floats(allow_nan=False, allow_infinity=False), min_size=rows, max_size=rows
+                ),
+            }
+        )
+    )
+    .map(
+        lambda columns: pd.DataFrame({**columns, "text": pd.Series(columns["text"], dtype=object)})
+    )
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(FRAMES)
+def test_restoring_neutralised_formulas_gives_back_the_frame(frame: pd.DataFrame) -> None:
+    neutralised = neutralise_formulas(frame)
+    assert (
+        not neutralised["text"]
+        .map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
+        .any()
+    )
+    pd.testing.assert_frame_equal(neutralised[["whole", "real"]], frame[["whole", "real"]])
+    pd.testing.assert_frame_equal(restore_formulas(neutralised), frame, check_exact=True)

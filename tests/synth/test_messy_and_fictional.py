@@ -44,6 +44,7 @@ def test_one_file_per_la_with_its_own_headers_and_encodings(messy):
         "Contact Source",
         "Referring School",
         "Contact Outcome",
+        "Child's School URN",
     ) in headers
     boms = [f.read_bytes().startswith(b"\xef\xbb\xbf") for f in files]
     assert sum(boms) == 1

@@ -1,60 +1,32 @@
-"""`threshold analyse PROTOCOL.toml --data DIR --out DIR`: the protocol's impact analysis.
-
-The analysis and report packages (statsmodels, linearmodels, matplotlib) are imported when a
-command runs, not when `threshold` starts, so every other command starts in about half the time.
-"""
+"""`threshold analyse PROTOCOL.toml --data DIR --out DIR`: the protocol's impact analysis,
+through `threshold.pipeline` (contacts and referrals from the contract directory or from
+front-door stores); or one outcome of a flat table."""
 
 from __future__ import annotations
 
 import time
 from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 
-from threshold.model import TABLES, InputError, read_table
-from threshold.trial import load_protocol, read_units, require_locked
+from threshold.analysis import analyse_table
+from threshold.model import InputError
+from threshold.pipeline import (
+    MSG_OUT,
+    PipelineConfig,
+    check_out,
+    run_pipeline,
+    write_outputs,
+)
+from threshold.trial import read_units
 
-if TYPE_CHECKING:
-    from threshold.analysis import Results
+__all__ = ["MSG_FLAT_NEEDS", "MSG_OUT", "MSG_USAGE", "analyse"]
 
 MSG_USAGE = "give a PROTOCOL and --data DIR, or --table CSV with --arm, --treatment and --outcome"
 MSG_FLAT_NEEDS = "--table needs --arm, --treatment and --outcome"
-
-
-def read_tables(directory: Path) -> dict[str, pd.DataFrame]:
-    """Every contract table present in `directory`, checked against the contract."""
-    return {
-        name: read_table(directory, name)
-        for name in TABLES
-        if (directory / f"{name}.csv").is_file()
-    }
-
-
-def run_analysis(
-    protocol_path: Path, data: Path, out: Path, *, exploratory: bool
-) -> tuple[Results, list[Path]]:
-    """Check the lock, analyse, and write results.json and the report into `out`."""
-    from threshold.analysis import analyse_protocol
-    from threshold.report import write_report
-
-    protocol = load_protocol(protocol_path)
-    lock = require_locked(protocol_path, exploratory=exploratory)
-    results = analyse_protocol(
-        read_tables(data), protocol, lock, software=f"threshold {version('threshold')}"
-    )
-    costs = ()
-    if (data / TABLES["costs"].filename).is_file():  # the cost table joins the report
-        from threshold.cli.costs import cost_summary
-        from threshold.report import cost_views
-
-        estimates = results.to_dict()["estimates"]
-        summary = cost_summary(data, estimates, results.primary.outcome, source="this analysis")
-        costs = cost_views(summary)
-    return results, write_report(results, out, costs)
 
 
 def analyse(
@@ -62,6 +34,13 @@ def analyse(
         Path | None, typer.Argument(help="The locked protocol (TOML); omit with --table.")
     ] = None,
     data: Annotated[Path | None, typer.Option(help="Directory of contract tables.")] = None,
+    store: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="A front-door store to take contacts and referrals from instead of --data "
+            "(repeatable: one per LA)."
+        ),
+    ] = None,
     out: Annotated[Path, typer.Option(help="Directory for results and the report.")] = Path(
         "analysis"
     ),
@@ -89,16 +68,14 @@ def analyse(
     ] = None,
     se: Annotated[str, typer.Option(help="Flat table: hc1, hc2, hc3 or classical.")] = "hc1",
 ) -> None:
-    """Estimate a protocol's outcomes on contract tables (PROTOCOL --data DIR), or one outcome of
-    any two-arm trial in a flat table (--table … --arm … --treatment … --outcome …), and write
-    results.json and the report."""
-    from threshold.analysis import analyse_table
-    from threshold.report import write_report
-
+    """Estimate a protocol's outcomes on contract tables (PROTOCOL --data DIR [--store STORE …]),
+    or one outcome of any two-arm trial in a flat table (--table … --arm … --treatment …
+    --outcome …), and write results.json and the report."""
     started = time.perf_counter()
     if table is not None:
         if not (arm and treatment and outcome):
             raise InputError(MSG_FLAT_NEEDS)
+        check_out(out)
         results = analyse_table(
             read_units(table),
             arm=arm,
@@ -112,9 +89,18 @@ def analyse(
             source=str(table),
             software=f"threshold {version('threshold')}",
         )
-        paths = write_report(results, out)
+        paths = write_outputs(results, out)
     elif protocol is not None and data is not None:
-        results, paths = run_analysis(protocol, data, out, exploratory=exploratory)
+        run = run_pipeline(
+            PipelineConfig(
+                protocol=protocol,
+                tables=data,
+                stores=tuple(store or ()),
+                out=out,
+                exploratory=exploratory,
+            )
+        )
+        results, paths = run.results, list(run.files)
     else:
         raise InputError(MSG_USAGE)
     console = Console(highlight=False, soft_wrap=True)

@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
 from threshold.costs import ContactEffect, CostSummary, summarise_costs
 from threshold.model import TABLES, InputError, read_table
+from threshold.pipeline import contact_effect
 from threshold.report import write_cost_report
 
 MSG_EFFECT_MODES = (
@@ -26,11 +26,6 @@ MSG_EFFECT_NEEDS_CI = (
 )
 MSG_BAD_CI = "--effect-ci {value!r}: write it as LOW:HIGH, e.g. -3.5:-0.5"
 MSG_RESULTS_UNREADABLE = "{path}: not a results.json written by `threshold analyse` ({reason})"
-MSG_RESULTS_NO_OUTCOME = (
-    "{path} has no primary or secondary estimate for outcome {outcome!r}; give --outcome as one "
-    "of: {names}"
-)
-ANALYSES = ("primary", "secondary")
 
 app = typer.Typer(help="Delivery costs per school and per LA.", no_args_is_help=True)
 
@@ -90,7 +85,9 @@ def cost_summary(
     sessions_path = data / TABLES["sessions"].filename
     sessions = read_table(data, "sessions") if sessions_path.is_file() else None
     if estimates is not None:
-        effect = _effect_from_estimates(estimates, outcome, tables, source)
+        effect = contact_effect(
+            estimates, outcome, tables["allocations"], tables["schools"], source=source
+        )
     return summarise_costs(
         tables["costs"],
         tables["allocations"],
@@ -118,36 +115,6 @@ def _read_estimates(path: Path) -> list[dict[str, object]]:
         return json.loads(path.read_text(encoding="utf-8"))["estimates"]
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise InputError(MSG_RESULTS_UNREADABLE.format(path=path, reason=error)) from None
-
-
-def _effect_from_estimates(
-    estimates: list[dict[str, object]],
-    outcome: str,
-    tables: dict[str, pd.DataFrame],
-    source: str,
-) -> ContactEffect:
-    """The outcome's ITT estimate; a per-pupil estimate times the mean pupils on roll of the
-    schools allocated and not withdrawn gives contacts per school."""
-    chosen = [e for e in estimates if e["outcome"] == outcome and e["analysis"] in ANALYSES]
-    if not chosen:
-        names = sorted({e["outcome"] for e in estimates if e["analysis"] in ANALYSES})
-        raise InputError(
-            MSG_RESULTS_NO_OUTCOME.format(path=source, outcome=outcome, names=", ".join(names))
-        )
-    estimate = chosen[0]
-    scale, source = 1.0, f"{source}: {outcome} ({estimate['analysis']})"
-    if estimate.get("pct_point") is not None:  # a per-pupil rate
-        allocations, schools = tables["allocations"], tables["schools"]
-        active = allocations.loc[allocations["withdrawn_on"].isna(), "urn"]
-        pupils = schools.set_index("urn")["pupils_on_roll"].reindex(active)
-        scale = float(pupils.mean())
-        source += f", per pupil × {scale:,.0f} mean pupils on roll"
-    return ContactEffect(
-        estimate["coef"] * scale,
-        estimate["ci_low"] * scale,
-        estimate["ci_high"] * scale,
-        source=source,
-    )
 
 
 def _print(summary: CostSummary) -> None:

@@ -38,10 +38,17 @@ def import_command(
         typer.Option(help="Linkage decisions remembered per LA (threshold link-accept)."),
     ] = None,
     strict: Annotated[bool, typer.Option(help="Import nothing if any record is rejected.")] = False,
+    wait: Annotated[
+        float,
+        typer.Option(
+            min=0, help="Seconds to wait for another import into the same store to finish."
+        ),
+    ] = 0.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Import FILE: every record is loaded or quarantined with its reason; re-importing the
-    same records changes nothing."""
+    same records changes nothing. One import at a time per store: another is refused (or
+    waited for, with --wait)."""
     if format not in FORMATS:
         raise InputError(MSG_FORMAT.format(formats=", ".join(FORMATS)))
     started = time.perf_counter()
@@ -60,6 +67,7 @@ def import_command(
         register=schools,
         remembered=known,
         strict=strict,
+        wait=wait,
     )
     if as_json:
         print(json.dumps(result.to_dict(), indent=2))

@@ -10,9 +10,12 @@ import pandas as pd
 import typer
 from rich.console import Console
 
-from threshold.frontdoor import accept_decisions, link_schools, review_queue
+from threshold.frontdoor import accept_decisions, link_schools, read_remembered, review_queue
+from threshold.model import InputError
 from threshold.register import read_register
 from threshold.trial import read_units
+
+MSG_WRITE = "{path}: cannot write here ({reason}); choose another --out"
 
 Remembered = Annotated[
     Path | None,
@@ -37,8 +40,7 @@ def link(
     schools = read_register(register)
     known = _read_remembered(remembered)
     linked = link_schools(table, schools, known)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    linked.to_csv(out, index=False, lineterminator="\n")
+    _write(linked, out)
     counts = linked["decision"].value_counts()
     console = Console(highlight=False, soft_wrap=True)
     console.print(
@@ -48,7 +50,7 @@ def link(
     )
     if queue is not None:
         waiting = review_queue(table, linked, schools)
-        waiting.to_csv(queue, index=False, lineterminator="\n")
+        _write(waiting, queue)
         console.print(
             f"Review queue: {len(waiting):,} distinct strings in {queue}; fill in `decision` "
             "with a URN or `none`, then run `threshold link-accept`."
@@ -65,12 +67,19 @@ def link_accept(
     updated = accept_decisions(
         decisions, read_register(register), _read_remembered(remembered), path=str(queue)
     )
-    remembered.parent.mkdir(parents=True, exist_ok=True)
-    updated.to_csv(remembered, index=False, lineterminator="\n")
+    _write(updated, remembered)
     Console(highlight=False, soft_wrap=True).print(
         f"{len(updated):,} remembered decisions in {remembered}."
     )
 
 
 def _read_remembered(path: Path | None) -> pd.DataFrame | None:
-    return read_units(path) if path is not None and path.exists() else None
+    return read_remembered(path) if path is not None and path.exists() else None
+
+
+def _write(frame: pd.DataFrame, path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(path, index=False, lineterminator="\n")
+    except OSError as error:
+        raise InputError(MSG_WRITE.format(path=path, reason=error.strerror or error)) from None

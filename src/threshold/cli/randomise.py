@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from threshold.model import InputError
+from threshold.model import InputError, neutralise_formulas
 from threshold.trial import (
     LEDGER_NAME,
     SCHOOL_CHARACTERISTICS,
@@ -114,7 +114,7 @@ def randomise_command(
         arms = units[id_column].map(done.allocation.set_index(id_column)["arm"])
         table = balance_table(units, arms, wanted)
         balance_path = out.with_name(f"{out.stem}-balance.csv")
-        table.to_csv(balance_path, index=False, lineterminator="\n")
+        neutralise_formulas(table).to_csv(balance_path, index=False, lineterminator="\n")
         _print_balance(console, table)
         console.print(f"Balance table: {balance_path}")
 

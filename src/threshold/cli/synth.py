@@ -2,45 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
 import time
-from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from threshold.cli.analyse import run_analysis
-from threshold.frontdoor import import_export, load_profile
-from threshold.model import check_directory, read_table
-from threshold.synth import (
-    MESSY_PROFILE,
-    Effects,
-    World,
-    WorldConfig,
-    synthesise,
-    write_messy_exports,
-    write_world,
-)
-from threshold.trial import LEDGER_NAME, lock_protocol, randomise_as_evaluated, template
-
-
-def build(seed: int, effects: list[str], out: Path, *, messy: bool) -> tuple[World, list[Path]]:
-    """Synthesise a world with the evaluation's randomisation and write it (and messy exports)."""
-    world = synthesise(
-        WorldConfig(seed=seed, effects=Effects.parse(effects)), randomise_as_evaluated
-    )
-    paths = write_world(world, out)
-    if messy:
-        rng = np.random.default_rng([seed, 1])
-        paths += write_messy_exports(
-            world.tables["contacts"], world.tables["schools"], out / "messy", rng
-        )
-    return world, paths
+from threshold.pipeline import DemoResult, build_world, run_demo
+from threshold.report import headline
+from threshold.synth import Effects, World, WorldConfig
 
 
 def synth(
@@ -55,11 +27,17 @@ def synth(
         ),
     ] = None,
     messy: Annotated[
-        bool, typer.Option(help="Also write contacts as LAs export them (messy/).")
+        bool,
+        typer.Option(
+            help="Also write each LA's contacts as its system exports them and its referrals as "
+            "an SSD extract (messy/)."
+        ),
     ] = False,
 ) -> None:
     """Write a synthetic world of fictional LAs and schools, calibrated to the evaluation."""
-    world, paths = build(seed, effect or [], out, messy=messy)
+    world, paths = build_world(
+        WorldConfig(seed=seed, effects=Effects.parse(effect or [])), out, messy=messy
+    )
     _print_summary(world, out, len(paths))
 
 
@@ -69,73 +47,72 @@ def demo(
     ),
     seed: Annotated[int, typer.Option(help="Seed of the synthetic world.")] = 20211,
 ) -> None:
-    """The main job: synthesise a world, check it, lock the protocol, analyse, report."""
+    """The main job on a synthetic world: import each LA's messy export into a front-door
+    store, analyse what the stores hold under the locked protocol, report, and compare with the
+    world's clean data."""
+    started = time.perf_counter()
     console = Console(highlight=False, soft_wrap=True)
-    started = time.perf_counter()
-    world_dir = out / "world"
-    world, paths = build(seed, [], world_dir, messy=True)
-    elapsed = time.perf_counter() - started
-    console.print(f"1. Synthesised {len(paths)} files into {world_dir} ({elapsed:.1f} s).")
-    violations = check_directory(world_dir)
-    if violations:
-        for violation in violations[:20]:
-            console.print(str(violation), markup=False)
-        console.print(
-            f"[red]The synthetic world breaks the data contract ({len(violations)} violations).[/]"
-        )
-        raise typer.Exit(1)
-    console.print("2. Every table meets the data contract.")
-    _print_summary(world, world_dir, len(paths))
-    console.print(f"3. Front door: {_front_door(world_dir, out / 'frontdoor')}")
-    protocol_path = out / "protocol.toml"
-    protocol_path.write_text(template(), encoding="utf-8")
-    (out / LEDGER_NAME).unlink(missing_ok=True)
-    lock_protocol(protocol_path, software=f"threshold {version('threshold')}")
-    console.print(f"4. Locked the evaluation's protocol: {protocol_path}.")
-    results, written = run_analysis(protocol_path, world_dir, out / "report", exploratory=False)
-    from threshold.report import headline  # imported late: see threshold.cli.analyse
+    result = run_demo(
+        out,
+        WorldConfig(seed=seed),
+        lambda stage, fraction: console.print(f"[dim]{fraction:4.0%} {stage}[/]"),
+    )
+    _print_summary(result.world, result.world_dir, result.files)
+    _print_demo(console, result, time.perf_counter() - started)
 
-    console.print(f"5. Analysed: {headline(results)}")
-    report = next(p for p in written if p.suffix == ".html")
+
+def _print_demo(console: Console, result: DemoResult, seconds: float) -> None:
+    check = result.front_door
+    run = result.imported
+    imported, truth = run.primary, result.truth
+    stores = check.stores[0].parent
     console.print(
-        f"[green]Done in {time.perf_counter() - started:.1f} s. The report is {report}[/]"
+        f"1. Synthesised {result.files} files into {result.world_dir}; every table meets the "
+        "data contract."
     )
-
-
-def _front_door(world_dir: Path, store: Path) -> str:
-    """Import every LA's messy export into a fresh store, linking school names to the world's
-    register, and say how it went (auto links checked against the truth)."""
-    shutil.rmtree(store, ignore_errors=True)
-    started = time.perf_counter()
-    register = read_table(world_dir, "schools")
-    profile = load_profile(MESSY_PROFILE)
-    exports = sorted((world_dir / "messy").glob("contacts_*.csv"))
-    parts = [
-        import_export(
-            path,
-            format="mapped",
-            la_code=path.stem.removeprefix("contacts_"),
-            store=store,
-            profile=profile,
-            register=register,
-        ).parts[0]
-        for path in exports
-    ]
-    records = sum(part.records for part in parts)
-    quarantined = sum(part.quarantined for part in parts)
-    linked = {k: sum(part.linked.get(k, 0) for part in parts) for k in ("auto", "review", "none")}
-    truth = pd.read_csv(world_dir / "messy" / "truth.csv", dtype={"la_code": str})
-    truth["cont_contact_id"] = truth["la_code"] + "-" + truth["cont_contact_id"]
-    contacts = read_table(store, "contacts").dropna(subset=["cont_source_school_urn"])
-    checked = contacts.merge(truth.drop_duplicates("cont_contact_id"), on="cont_contact_id")
-    right = (checked["cont_source_school_urn"] == checked["urn"]).mean()
-    return (
-        f"imported {records:,} records from {len(exports)} LA exports into {store} in "
-        f"{time.perf_counter() - started:.1f} s ({records - quarantined:,} loaded, "
-        f"{quarantined:,} duplicated rows quarantined); school names linked {linked['auto']:,} "
-        f"auto, {linked['review']:,} to review, {linked['none']:,} none; auto links right "
-        f"{right:.2%} of the time (against the world's truth)."
+    console.print(
+        f"2. Front door: imported {check.records:,} records (contacts and referrals) from "
+        f"{len(check.stores)} LAs' exports into a store per LA under {stores} in "
+        f"{check.seconds:.1f} s ({check.records - check.quarantined:,} loaded, "
+        f"{check.quarantined:,} quarantined); the stores hold {check.contacts:,} contacts and "
+        f"{check.referrals:,} referrals (the world: {len(result.world.tables['contacts']):,} and "
+        f"{len(result.world.tables['referrals']):,}); school names linked {check.linked['auto']:,} "
+        f"auto, {check.linked['review']:,} to review, {check.linked['none']:,} none; auto "
+        f"links right {check.links_right:.2%} of the time ({check.links_checked:,} checked "
+        "against the world's truth)."
     )
+    console.print(f"3. Locked the evaluation's protocol: {result.protocol}.")
+    console.print(f"4. Analysed the imported data: {headline(run.results)}")
+    console.print(
+        "5. Imported vs true data, primary outcome "
+        f"({imported.outcome}): coefficient {imported.coef:.4g} vs {truth.coef:.4g}; "
+        f"Glass's Δ {imported.glass_delta:.3f} vs {truth.glass_delta:.3f} "
+        f"(CI {imported.glass_ci_low:.3f} to {imported.glass_ci_high:.3f} vs "
+        f"{truth.glass_ci_low:.3f} to {truth.glass_ci_high:.3f}); "
+        f"n = {imported.n_treatment + imported.n_control} vs {truth.n_treatment + truth.n_control}."
+    )
+    data = run.data.tidy()
+    table = RichTable(title=f"Data analysed, by LA (from {run.data.source})")
+    for header in ("LA", "contacts", "referrals", "quarantined", "linked", "review", "none"):
+        table.add_column(header, justify="left" if header == "LA" else "right")
+    for row in data.itertuples(index=False):
+        table.add_row(
+            row.la_code,
+            *(
+                f"{value:,}"
+                for value in (
+                    row.contacts,
+                    row.referrals,
+                    row.quarantined,
+                    row.links_auto,
+                    row.links_review,
+                    row.links_none,
+                )
+            ),
+        )
+    console.print(table)
+    report = next(p for p in run.files if p.suffix == ".html")
+    console.print(f"[green]Done in {seconds:.1f} s. The report is {report}[/]")
 
 
 def _print_summary(world: World, out: Path, n_files: int) -> None:

@@ -12,9 +12,19 @@ import typer
 from threshold.model import InputError
 
 DEV_SETTINGS = "threshold.web.config.settings.dev"
+MSG_DEVELOPMENT_SETTINGS = (
+    f"WARNING: serving with DEVELOPMENT settings ({DEV_SETTINGS}): DEBUG is on (error pages "
+    "show code and variables) and the secret key is fixed. Not for production: set "
+    "DJANGO_SETTINGS_MODULE=threshold.web.config.settings.production (see docs/web.md)."
+)
+MSG_SETTINGS = "serving with settings {module}"
+MSG_NO_START_ANCHOR = "WARNING: no audit anchor written at start: {error}"
 
 app = typer.Typer(
-    help="The web service: serve it, seed demo data, import schools, verify the audit chain.",
+    help=(
+        "The web service: serve it, create its first administrator, seed demo data, import "
+        "schools, publish and verify the audit chain's anchors."
+    ),
     no_args_is_help=True,
 )
 
@@ -44,14 +54,58 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
 ) -> None:
-    """Bring the database up to date and serve the service with gunicorn."""
-    _django(MIGRATE, ("serve", "--port", str(port), "--host", host))
+    """Bring the database up to date, publish an audit anchor and serve with gunicorn. Says
+    first, on stderr, which settings it uses (loudly when they are development settings)."""
+    module = os.environ.get("DJANGO_SETTINGS_MODULE")
+    is_development = module in (None, DEV_SETTINGS)
+    typer.echo(
+        MSG_DEVELOPMENT_SETTINGS if is_development else MSG_SETTINGS.format(module=module), err=True
+    )
+    _django(MIGRATE)
+    try:
+        _django(("audit_anchor",))
+    except InputError as error:
+        typer.echo(MSG_NO_START_ANCHOR.format(error=error), err=True)
+    _django(("serve", "--port", str(port), "--host", host))
 
 
 @app.command("seed-demo")
 def seed_demo() -> None:
     """Create demo LAs, schools and one user per role (password: THRESHOLD_DEMO_PASSWORD)."""
     _django(MIGRATE, ("seed_demo",))
+
+
+@app.command("demo-code")
+def demo_code(
+    username: Annotated[str, typer.Argument(help="A demo user, e.g. la.lead.")],
+) -> None:
+    """Print the code a demo user's authenticator app shows now (a seed-demo database only)."""
+    _django(("demo_code", username))
+
+
+@app.command("create-admin")
+def create_admin(
+    username: Annotated[str, typer.Option(help="Their username.")],
+    email: Annotated[str, typer.Option(help="Their e-mail address.")],
+    first_name: Annotated[str, typer.Option(help="Their first name.")] = "",
+    last_name: Annotated[str, typer.Option(help="Their last name.")] = "",
+    another: Annotated[
+        bool, typer.Option(help="Create one although an administrator exists already.")
+    ] = False,
+    sign_in_link: Annotated[
+        bool, typer.Option(help="Print a one-time link to choose a password, not a prompt.")
+    ] = False,
+    site_url: Annotated[
+        str, typer.Option(help="The address people reach the service at, for the link.")
+    ] = "http://127.0.0.1:8000",
+) -> None:
+    """Create the first system administrator of a new installation: asks for the password
+    twice, or prints a one-time sign-in link once (--sign-in-link). Refused while an
+    administrator exists, unless --another."""
+    names = ("--first-name", first_name, "--last-name", last_name)
+    flags = (*(("--another",) if another else ()), *(("--sign-in-link",) if sign_in_link else ()))
+    command = ("create_admin", "--username", username, "--email", email, *names, *flags)
+    _django(MIGRATE, (*command, "--site-url", site_url))
 
 
 @app.command("import-organisations")
@@ -65,11 +119,19 @@ def import_organisations(
 @app.command("audit-verify")
 def audit_verify(
     anchor: Annotated[
-        str | None, typer.Option(help="SEQUENCE:HASH printed by an earlier verification.")
+        str | None,
+        typer.Option(help="SEQUENCE:HASH to check instead of the latest published anchor."),
     ] = None,
 ) -> None:
-    """Check the audit chain; exit non-zero naming the first broken event."""
+    """Check the audit chain against the latest published anchor; exit non-zero naming the
+    first broken event."""
     _django(("audit_verify", *(("--anchor", anchor) if anchor else ())))
+
+
+@app.command("audit-anchor")
+def audit_anchor() -> None:
+    """Publish the audit chain's head to the anchor file and audit contacts (run daily)."""
+    _django(("audit_anchor",))
 
 
 @app.command("export-delivery")

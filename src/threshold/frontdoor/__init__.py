@@ -1,6 +1,14 @@
 """Front door: LA exports to standard contacts and referrals, and school linkage."""
 
-from threshold.frontdoor.imports import FORMATS, ImportResult, TableImport, import_export
+from threshold.frontdoor.imports import (
+    FORMATS,
+    ImportResult,
+    Staged,
+    TableImport,
+    import_export,
+    stage_import,
+)
+from threshold.frontdoor.limits import LIMITS, Budget, Limits
 from threshold.frontdoor.linkage import NON_SCHOOL, link_schools, normalise
 from threshold.frontdoor.profiles import (
     ANNEX_A_CONTACTS,
@@ -16,33 +24,51 @@ from threshold.frontdoor.review import (
     QUEUE_COLUMNS,
     REMEMBERED_COLUMNS,
     accept_decisions,
+    read_remembered,
     review_queue,
 )
-from threshold.frontdoor.store import QUARANTINE_COLUMNS, Store
+from threshold.frontdoor.store import (
+    QUARANTINE_COLUMNS,
+    LockedStore,
+    Store,
+    current_version,
+    key_fingerprint,
+    lock_store,
+)
 
 __all__ = [
     "ANNEX_A_CONTACTS",
     "ANNEX_A_REFERRALS",
     "CIN_CENSUS",
     "FORMATS",
+    "LIMITS",
     "NON_SCHOOL",
     "QUARANTINE_COLUMNS",
     "QUEUE_COLUMNS",
     "REMEMBERED_COLUMNS",
     "SSD_CIN_EPISODES",
     "SSD_CONTACTS",
+    "Budget",
     "ImportResult",
+    "Limits",
+    "LockedStore",
     "Profile",
     "RawTable",
+    "Staged",
     "Store",
     "TableImport",
     "accept_decisions",
+    "current_version",
     "import_export",
+    "key_fingerprint",
     "link_schools",
     "load_profile",
+    "lock_store",
     "normalise",
     "read_cin_xml",
     "read_delimited",
+    "read_remembered",
     "read_workbook",
     "review_queue",
+    "stage_import",
 ]

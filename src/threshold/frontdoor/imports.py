@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from threshold.frontdoor.limits import LIMITS, Budget, Limits
 from threshold.frontdoor.linkage import link_schools, normalise
 from threshold.frontdoor.mapping import Mapped, apply_profile
 from threshold.frontdoor.profiles import (
@@ -31,7 +32,7 @@ from threshold.frontdoor.profiles import (
 )
 from threshold.frontdoor.readers import RawTable, read_cin_xml, read_delimited, read_workbook
 from threshold.frontdoor.review import review_queue
-from threshold.frontdoor.store import QUARANTINE_COLUMNS, Merged, Store, merge
+from threshold.frontdoor.store import QUARANTINE_COLUMNS, LockedStore, Merged, lock_store, merge
 from threshold.model import TABLES, InputError, SourceCode, check_frame
 
 Format = Literal["ssd", "annex-a", "cin-xml", "mapped"]
@@ -122,22 +123,67 @@ def import_export(
     register: pd.DataFrame | None = None,
     remembered: pd.DataFrame | None = None,
     strict: bool = False,
+    wait: float = 0.0,
+    limits: Limits = LIMITS,
 ) -> ImportResult:
     """Import `path` (an LA's export in `format`) into the store directory `store`.
 
     With a `register` (urn, name, la_code, optionally town and postcode), free-text school
     names are linked to URNs (with `remembered` decisions) and the names sent to review are
-    left in the store's link queue.
+    left in the store's link queue. The store is locked for the import (waiting up to `wait`
+    seconds for another to finish); what interrupted imports left is removed first, and
+    versions older than the one before the new one after. An export beyond `limits` (size,
+    rows, columns, cell length, time) is refused with nothing changed.
     """
+    with lock_store(store, wait=wait) as target:
+        target.tidy()
+        staged = stage_import(
+            path,
+            target=target,
+            format=format,
+            la_code=la_code,
+            profile=profile,
+            register=register,
+            remembered=remembered,
+            strict=strict,
+            limits=limits,
+        )
+        target.publish(staged.version)
+        target.tidy()
+    return staged.result
+
+
+@dataclass(frozen=True)
+class Staged:
+    """An import written as a new version of the store, not yet its current state."""
+
+    result: ImportResult
+    version: str
+
+
+def stage_import(
+    path: Path,
+    *,
+    target: LockedStore,
+    format: str,
+    la_code: str,
+    profile: Profile | None = None,
+    register: pd.DataFrame | None = None,
+    remembered: pd.DataFrame | None = None,
+    strict: bool = False,
+    limits: Limits = LIMITS,
+) -> Staged:
+    """Everything `import_export` does short of publishing: the store's next state as a
+    version beside the current one (for a caller that commits elsewhere first)."""
     if format not in FORMATS:
         raise InputError(MSG_FORMAT.format(value=format, formats=", ".join(FORMATS)))
     if not (len(la_code) == 3 and la_code.isdigit()):
         raise InputError(MSG_LA_CODE.format(value=la_code))
-    target = Store(store)
     key = target.key()
+    budget = limits.start(path.name)
     parts = [
-        _prepare(raw, chosen, la_code, format, key, register, remembered)
-        for raw, chosen in _sources(path, format, la_code, profile)
+        _prepare(raw, chosen, la_code, format, key, register, remembered, budget)
+        for raw, chosen in _sources(path, format, la_code, profile, budget)
     ]
     rejected = pd.concat([part.rejected for part in parts], ignore_index=True)
     if strict and len(rejected):
@@ -191,12 +237,12 @@ def import_export(
         "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         **{k: v for k, v in result.to_dict().items() if k != "file"},
     }
-    target.commit(tables, quarantine, queue, entry)
-    return result
+    budget.check_time()
+    return Staged(result=result, version=target.stage(tables, quarantine, queue, entry))
 
 
 def _sources(
-    path: Path, format: str, la_code: str, profile: Profile | None
+    path: Path, format: str, la_code: str, profile: Profile | None, budget: Budget
 ) -> list[tuple[RawTable, Profile]]:
     """The raw tables in the file and the profile for each."""
     is_workbook = path.suffix.lower() in (".xlsx", ".xlsm")
@@ -204,19 +250,19 @@ def _sources(
         if profile is None:
             raise InputError(MSG_NEEDS_PROFILE.format(file=path.name))
         raw = (
-            read_workbook(path, profile.sheet)
+            read_workbook(path, profile.sheet, budget=budget)
             if is_workbook
-            else read_delimited(path, encoding=profile.encoding)
+            else read_delimited(path, encoding=profile.encoding, budget=budget)
         )
         return [(raw, profile)]
     if format == "cin-xml":
-        raw = read_cin_xml(path)
+        raw = read_cin_xml(path, budget=budget)
         found = raw.frame["LEA"].iloc[0] if len(raw.frame) else ""
         if found and found != la_code:
             raise InputError(MSG_WRONG_LA.format(file=path.name, found=found, expected=la_code))
         return [(raw, profile or CIN_CENSUS)]
     if format == "ssd":
-        raw = read_delimited(path)
+        raw = read_delimited(path, budget=budget)
         header = {column.casefold() for column in raw.frame.columns}
         if "cont_contact_id" in header:
             return [(raw, profile or SSD_CONTACTS)]
@@ -227,14 +273,14 @@ def _sources(
         sources = []
         for chosen in (ANNEX_A_CONTACTS, ANNEX_A_REFERRALS):
             try:
-                sources.append((read_workbook(path, chosen.sheet), chosen))
+                sources.append((read_workbook(path, chosen.sheet, budget=budget), chosen))
             except InputError as error:
                 if "has no sheet" not in str(error):
                     raise
         if not sources:
             raise InputError(MSG_ANNEX_A_SHEETS.format(file=path.name))
         return sources
-    raw = read_delimited(path)
+    raw = read_delimited(path, budget=budget)
     header = {spelling_key(column) for column in raw.frame.columns}
     if "date of contact" in header:
         return [(raw, profile or ANNEX_A_CONTACTS)]
@@ -251,10 +297,11 @@ def _prepare(
     key: bytes,
     register: pd.DataFrame | None,
     remembered: pd.DataFrame | None,
+    budget: Budget,
 ) -> _Part:
     """Map, check and link one raw table; split its records into loaded and rejected."""
     table = TABLES[profile.table]
-    mapped = apply_profile(raw, profile)
+    mapped = apply_profile(raw, profile, budget=budget)
     text = _identified(mapped, profile.table, la_code, key)
     problems = {i: list(found) for i, found in mapped.problems.items()}
     joined = text.iloc[:, 0].str.cat([text[c] for c in text.columns[1:]], sep="\x1f")
@@ -269,12 +316,13 @@ def _prepare(
         if all(name != earlier for earlier, _ in problems.get(i, [])):  # reported once per cell
             problems.setdefault(i, []).append((name, violation.reason))
     typed = checked.frame.set_axis(first)
+    budget.check_time()
     linked: dict[str, int] = {}
     mentions = None
     if register is not None:
         _check_urns(typed, profile.table, register, problems)
         if profile.table == "contacts" and "cont_source_school_name" in text:
-            typed, linked, mentions = _link(typed, problems, register, remembered)
+            typed, linked, mentions = _link(typed, problems, register, remembered, budget)
     bad = sorted(problems)
     rows = []
     for i in bad:
@@ -360,8 +408,10 @@ def _link(
     problems: dict[int, list[tuple[str, str]]],
     register: pd.DataFrame,
     remembered: pd.DataFrame | None,
-) -> tuple[pd.DataFrame, dict[str, int], pd.DataFrame]:
-    """Give school contacts with only a name the URN linkage finds (when it is confident)."""
+    budget: Budget,
+) -> tuple[pd.DataFrame, dict[str, int], pd.DataFrame | None]:
+    """Give school contacts with only a name the URN linkage finds (when it is confident);
+    the mentions with their decisions (None when no contact needed a name linked)."""
     wanted = (
         (typed["cont_contact_source_code"] == SourceCode.SCHOOLS)
         & typed["cont_source_school_urn"].isna()
@@ -376,8 +426,8 @@ def _link(
         }
     )
     if mentions.empty:
-        return typed, {}, mentions
-    linked = link_schools(mentions, register, remembered)
+        return typed, {}, None
+    linked = link_schools(mentions, register, remembered, budget=budget)
     auto = linked["decision"] == "auto"
     typed = typed.copy()
     typed.loc[linked.loc[auto, "mention_id"].to_numpy(), "cont_source_school_urn"] = (

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from threshold.frontdoor.limits import Budget
 from threshold.model import InputError
 
 MSG_COLUMNS = "{what} needs the columns {needed}; it has {present}"
@@ -83,7 +84,11 @@ class _Block:
 
 
 def link_schools(
-    mentions: pd.DataFrame, register: pd.DataFrame, remembered: pd.DataFrame | None = None
+    mentions: pd.DataFrame,
+    register: pd.DataFrame,
+    remembered: pd.DataFrame | None = None,
+    *,
+    budget: Budget | None = None,
 ) -> pd.DataFrame:
     """One row per mention: `mention_id`, `urn` (blank unless auto), `score`, `decision`,
     `candidates` (`urn:score` best first, `;`-separated) and `reason`.
@@ -92,9 +97,12 @@ def link_schools(
     `register` needs `urn`, `name` and `la_code` (optionally `town`, `postcode`).
     `remembered` holds decisions people made before (`la_code`, `name_key`, `urn`; a blank URN
     means "not a school"): the same string in the same LA then gets the same answer.
+    With a `budget`, its clock is checked between LAs.
     """
     _require(mentions, ("mention_id", "school_name", "la_code"), "the mentions table")
     _require(register, ("urn", "name", "la_code"), "the register")
+    if remembered is not None:
+        _require(remembered, ("la_code", "name_key", "urn"), "the remembered decisions")
     keys = pd.DataFrame(
         {
             "name": mentions["school_name"].fillna("").astype(str).map(normalise),
@@ -104,7 +112,7 @@ def link_schools(
         }
     )
     distinct = keys.drop_duplicates().reset_index(drop=True)
-    decided = _decide(distinct, _blocks(register))
+    decided = _decide(distinct, _blocks(register), budget)
     if remembered is not None and len(remembered):
         decided = _apply_remembered(decided, remembered)
     linked = keys.merge(decided, on=["name", "la_code", "town", "district"], how="left", sort=False)
@@ -169,9 +177,13 @@ def _blocks(register: pd.DataFrame) -> dict[str, _Block]:
     return blocks
 
 
-def _decide(distinct: pd.DataFrame, blocks: dict[str, _Block]) -> pd.DataFrame:
+def _decide(
+    distinct: pd.DataFrame, blocks: dict[str, _Block], budget: Budget | None
+) -> pd.DataFrame:
     rows: list[tuple[object, ...]] = []
     for la_code, group in distinct.groupby("la_code", sort=False):
+        if budget is not None:
+            budget.check_time()
         block = blocks.get(str(la_code))
         names = group["name"].tolist()
         if block is None:

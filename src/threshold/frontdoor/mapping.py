@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from threshold.frontdoor.limits import LIMITS, Budget
 from threshold.frontdoor.profiles import Profile, spelling_key
 from threshold.frontdoor.readers import RawTable
 from threshold.model import TABLES, ContactOutcome, InputError, ReferralOutcome
@@ -57,8 +58,10 @@ class Mapped:
     absent: tuple[str, ...]
 
 
-def apply_profile(raw: RawTable, profile: Profile) -> Mapped:
-    """Map `raw` through `profile`; a missing required column fails the whole file."""
+def apply_profile(raw: RawTable, profile: Profile, *, budget: Budget | None = None) -> Mapped:
+    """Map `raw` through `profile`; a missing required column fails the whole file. The
+    budget's clock is checked as the work goes."""
+    budget = budget or LIMITS.start(raw.file)
     by_key = {spelling_key(column): column for column in raw.frame.columns}
     found: dict[str, str] = {}
     absent: list[str] = []
@@ -81,6 +84,7 @@ def apply_profile(raw: RawTable, profile: Profile) -> Mapped:
     problems: dict[int, list[tuple[str, str]]] = {}
     out = pd.DataFrame(index=range(len(raw.frame)))
     for target, column in found.items():  # each distinct value is converted once
+        budget.check_time()
         codes, uniques = pd.factorize(raw.frame[column].astype(object))
         found_in_distinct: dict[int, list[tuple[str, str]]] = {}
         distinct = [_text(value) for value in uniques] + [""]  # code -1 (missing) is the last
@@ -89,8 +93,9 @@ def apply_profile(raw: RawTable, profile: Profile) -> Mapped:
         for j, found_problems in found_in_distinct.items():
             for i in np.flatnonzero(codes == j):
                 problems.setdefault(int(i), []).extend(found_problems)
+    budget.check_time()
     if profile.table == "contacts" and "cont_contact_outcome_json" in out:
-        out = _contact_outcome_from_json(out, problems)
+        out = _contact_outcome_from_json(out, problems, budget)
     if profile.table == "referrals":
         out = _referral_outcome(out)
     keep = [c for c in out.columns if c in TABLES[profile.table].columns]
@@ -153,14 +158,16 @@ def _dates(
 
 
 def _contact_outcome_from_json(
-    out: pd.DataFrame, problems: dict[int, list[tuple[str, str]]]
+    out: pd.DataFrame, problems: dict[int, list[tuple[str, str]]], budget: Budget
 ) -> pd.DataFrame:
     """The SSD records the contact's outcome as JSON flags; `OUTCOME_NFA_FLAG` = Y is NFA."""
     outcomes = []
     for i, text in enumerate(out.pop("cont_contact_outcome_json")):
+        if i % 1024 == 0:
+            budget.check_time()
         try:
             flags = json.loads(text) if text else {}
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # nested too deep is not flags either
             flags = None
         if not isinstance(flags, dict):
             problems.setdefault(i, []).append(

@@ -12,6 +12,7 @@ the inputs the standards use to say how a referral ended (`cine_referral_nfa`,
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from collections.abc import Mapping
@@ -19,12 +20,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from threshold.frontdoor.readers import ENCODINGS
 from threshold.model import TABLES, ContactOutcome, InputError, ReferralOutcome, SourceCode
 
 MSG_PROFILE_TOML = "{file}: is not valid TOML ({reason})"
 MSG_PROFILE_KEY = "{file}: [{section}] {key!r} {problem}"
 MSG_PROFILE_TABLE = "{file}: [profile] table must be 'contacts' or 'referrals', not {value!r}"
 MSG_PROFILE_MISSING = "{file}: [{section}] {key} is required"
+MSG_PROFILE_TYPE = "{file}: [{section}] must be a table of keys and values, not {value!r}"
+MSG_PROFILE_VALUE = "{file}: [profile] {key} must be {expected}, not {value!r}"
+MSG_DATE_FORMAT = (
+    "{file}: [profile] date_formats: {value!r} is not a date format; write each with %d, %m "
+    '(or %b, %B) and %Y (or %y), for example "%d/%m/%Y"'
+)
 
 TableName = Literal["contacts", "referrals"]
 UK_DATE_FORMATS = (
@@ -57,6 +65,7 @@ _CODE_FIELDS = {
     "cont_contact_outcome": ContactOutcome,
     "cine_referral_outcome": ReferralOutcome,
 }
+_DATE_DIRECTIVES = re.compile(r"%[dmyYbBaA%]")
 _ANNEX_A_CODE = re.compile(r"^(?:[a-z]\d?\)\s*)?(1[a-d]|2[ab]|3[a-f]|10|[4-9]|5[a-d])\s*(?::|$|\s)")
 
 
@@ -103,20 +112,20 @@ def load_profile(path: Path) -> Profile:
         raise InputError(MSG_PROFILE_TOML.format(file=file, reason=error)) from None
     except OSError as error:
         raise InputError(MSG_PROFILE_TOML.format(file=file, reason=error.strerror)) from None
-    head = data.get("profile", {})
+    head = _section(data, "profile", file)
     table = head.get("table")
     if table not in ("contacts", "referrals"):
         raise InputError(MSG_PROFILE_TABLE.format(file=file, value=table))
     allowed = set(TABLES[table].columns) | set(EXTRA_FIELDS[table])
     columns: dict[str, tuple[str, ...]] = {}
-    for target, source in data.get("columns", {}).items():
+    for target, source in _section(data, "columns", file).items():
         if target not in allowed:
             raise InputError(
                 MSG_PROFILE_KEY.format(
                     file=file, section="columns", key=target, problem=f"is not a field of {table}"
                 )
             )
-        names = (source,) if isinstance(source, str) else tuple(source)
+        names = (source,) if isinstance(source, str) else tuple(_listed(source))
         if not names or not all(isinstance(name, str) and name.strip() for name in names):
             raise InputError(
                 MSG_PROFILE_KEY.format(
@@ -127,7 +136,8 @@ def load_profile(path: Path) -> Profile:
     if not columns:
         raise InputError(MSG_PROFILE_MISSING.format(file=file, section="columns", key="a column"))
     values: dict[str, dict[str, str]] = {}
-    for target, spellings in data.get("values", {}).items():
+    sections = _section(data, "values", file)
+    for target in sections:
         codes = _CODE_FIELDS.get(target)
         if codes is None or target not in allowed:
             raise InputError(
@@ -137,7 +147,7 @@ def load_profile(path: Path) -> Profile:
             )
         known = {code.value.casefold(): code.value for code in codes}
         values[target] = {}
-        for code, words in spellings.items():
+        for code, words in _section(sections, target, file, f"values.{target}").items():
             if code.casefold() not in known:
                 raise InputError(
                     MSG_PROFILE_KEY.format(
@@ -147,18 +157,70 @@ def load_profile(path: Path) -> Profile:
                         problem=f"is not a code ({', '.join(known.values())})",
                     )
                 )
-            for word in (words,) if isinstance(words, str) else words:
+            for word in (words,) if isinstance(words, str) else _listed(words):
                 values[target][spelling_key(word)] = known[code.casefold()]
-    formats = head.get("date_formats", list(UK_DATE_FORMATS))
+    encoding = head.get("encoding", "auto")
+    if encoding not in ("auto", *ENCODINGS):
+        expected = "one of: " + ", ".join(("auto", *ENCODINGS))
+        raise InputError(
+            MSG_PROFILE_VALUE.format(file=file, key="encoding", expected=expected, value=encoding)
+        )
+    for key in ("name", "sheet"):
+        if not isinstance(head.get(key, ""), str):
+            raise InputError(
+                MSG_PROFILE_VALUE.format(file=file, key=key, expected="text", value=head[key])
+            )
     return Profile(
-        name=str(head.get("name", path.stem)),
+        name=head.get("name", path.stem),
         table=table,
         columns=columns,
         values=values,
-        date_formats=tuple(formats),
-        encoding=str(head.get("encoding", "auto")),
+        date_formats=_date_formats(head.get("date_formats", list(UK_DATE_FORMATS)), file),
+        encoding=encoding,
         sheet=head.get("sheet"),
     )
+
+
+def _section(data: dict, key: str, file: str, name: str | None = None) -> dict:
+    """A TOML table of the profile (empty when absent), or an error naming it."""
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise InputError(MSG_PROFILE_TYPE.format(file=file, section=name or key, value=value))
+    return value
+
+
+def _listed(value: object) -> list:
+    """A TOML array as a list; anything else as an empty one (which the caller refuses)."""
+    return value if isinstance(value, list) else []
+
+
+def _round_trips(fmt: str) -> bool:
+    """Whether a date written in `fmt` reads back as itself."""
+    sample = dt.date(2023, 9, 4)
+    try:
+        return dt.datetime.strptime(sample.strftime(fmt), fmt).date() == sample
+    except (ValueError, re.error):
+        return False
+
+
+def _date_formats(formats: object, file: str) -> tuple[str, ...]:
+    """The profile's date formats, each checked: text with a day, a month and a year, and
+    nothing strptime would refuse or a date cannot fill."""
+    if isinstance(formats, str):
+        formats = [formats]
+    if not isinstance(formats, list) or not formats:
+        raise InputError(MSG_DATE_FORMAT.format(file=file, value=formats))
+    wanted = ({"%d"}, {"%m", "%b", "%B"}, {"%Y", "%y"})
+    for fmt in formats:
+        directives = set(_DATE_DIRECTIVES.findall(fmt)) if isinstance(fmt, str) else set()
+        if not (
+            isinstance(fmt, str)
+            and "%" not in _DATE_DIRECTIVES.sub("", fmt)  # no directive but these
+            and all(group & directives for group in wanted)
+            and _round_trips(fmt)
+        ):
+            raise InputError(MSG_DATE_FORMAT.format(file=file, value=fmt))
+    return tuple(formats)
 
 
 SSD_CONTACTS = Profile(

@@ -10,19 +10,26 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as safe_xml
 import openpyxl
 import pandas as pd
 from defusedxml import DefusedXmlException
 
+from threshold.frontdoor.limits import LIMITS, XLSX_ROWS, Budget
 from threshold.model import InputError
 
 MSG_UNREADABLE = "{file}: cannot read the file ({reason})"
+MSG_CSV = (
+    "{file}: cannot read row {row:,} ({reason}); look for a quote that is never closed, or save "
+    "the export again as CSV"
+)
 MSG_ENCODING = (
     "{file}: byte {position} is not valid {encoding}; save the export as UTF-8 or declare its "
     "encoding (utf-8, utf-8-sig, cp1252)"
@@ -37,6 +44,21 @@ MSG_NOT_XML = "{file}: is not well-formed XML ({reason})"
 MSG_NOT_CIN = "{file}: is not a CIN census return (no <Message><Children> element)"
 
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")
+_WORKBOOK_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    NotImplementedError,  # a compression method zipfile lacks
+    KeyError,  # a part the workbook's relationships name is missing
+    ValueError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    LookupError,
+    OSError,
+    SyntaxError,  # malformed XML in a part (ParseError, lxml's XMLSyntaxError)
+)
+"""What openpyxl and zipfile raise on a damaged workbook."""
 CIN_FIELDS = (
     "LAchildID",
     "CINreferralDate",
@@ -83,85 +105,135 @@ def decode(data: bytes, file: str, encoding: str = "auto") -> tuple[str, str]:
     raise InputError(MSG_ENCODING.format(file=file, position=position, encoding=name))
 
 
-def read_delimited(path: Path, *, encoding: str = "auto", delimiter: str | None = None) -> RawTable:
+def read_delimited(
+    path: Path,
+    *,
+    encoding: str = "auto",
+    delimiter: str | None = None,
+    budget: Budget | None = None,
+) -> RawTable:
     """A CSV (or tab- or semicolon-separated) export; the delimiter is sniffed unless given."""
     file = path.name
-    text, used = decode(_bytes(path), file, encoding)
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
+    budget = budget or LIMITS.start(file)
+    text, used = decode(_bytes(path, budget), file, encoding)
+    first = re.match(r"[^\r\n]*", text).group()
+    if not first.strip():
         raise InputError(MSG_EMPTY.format(file=file))
-    sep = delimiter or max((",", "\t", ";", "|"), key=lines[0].count)
+    sep = delimiter or max((",", "\t", ";", "|"), key=first.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    rows, numbers, unsplit = [], [], []
+    number = 0  # the last row read whole: the header is row 1
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True))
+        header = [cell.strip() for cell in next(reader)]
+        number = 1
+        budget.check_columns(file, 1, len(header))
+        budget.check_cells(file, 1, header, header)
+        _check_header(file, header)
+        stop = budget.limits.rows + 1
+        for number, record in enumerate(reader, start=2):
+            if number > stop or not number % 1024:
+                budget.check_row(file, number)
+            if not any(cell.strip() for cell in record):
+                continue  # a blank line is not a record
+            if len(record) != len(header):
+                budget.check_cells(file, number, header, record)
+                reason = MSG_RAGGED.format(found=len(record), expected=len(header))
+                unsplit.append((f"row {number}", reason, sep.join(record)))
+                continue
+            rows.append(record)
+            numbers.append(number)
     except csv.Error as error:
-        raise InputError(MSG_UNREADABLE.format(file=file, reason=error)) from None
-    header = [cell.strip() for cell in records[0]]
-    _check_header(file, header)
-    rows, locators, unsplit = [], [], []
-    for number, record in enumerate(records[1:], start=2):
-        if not any(cell.strip() for cell in record):
-            continue  # a blank line is not a record
-        if len(record) != len(header):
-            reason = MSG_RAGGED.format(found=len(record), expected=len(header))
-            unsplit.append((f"row {number}", reason, sep.join(record)))
-            continue
-        rows.append(record)
-        locators.append(f"row {number}")
+        raise InputError(MSG_CSV.format(file=file, row=number + 1, reason=error)) from None
+    budget.check_table(file, header, rows, numbers)
     frame = pd.DataFrame(rows, columns=header, dtype=object)
-    return RawTable(file, frame, locators, tuple(unsplit), used)
+    return RawTable(file, frame, [f"row {n}" for n in numbers], tuple(unsplit), used)
 
 
-def read_workbook(path: Path, sheet: str | None = None) -> RawTable:
-    """One sheet of an .xlsx workbook (the first unless named): the first row is the header."""
+def read_workbook(
+    path: Path, sheet: str | None = None, *, budget: Budget | None = None
+) -> RawTable:
+    """One sheet of an .xlsx workbook (the first unless named): the first row is the header.
+
+    The zip's directory and the sheet's declared range are checked against the limits before
+    any cell is read; rows are then streamed, never laid out as declared."""
     file = path.name
+    budget = budget or LIMITS.start(file)
+    data = _bytes(path, budget)
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(_bytes(path)), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as error:
-        raise InputError(MSG_NOT_WORKBOOK.format(file=file, reason=error)) from None
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            budget.check_zip(file, archive)
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except _WORKBOOK_ERRORS as error:
+        raise InputError(MSG_NOT_WORKBOOK.format(file=file, reason=_reason(error))) from None
     try:
         names = workbook.sheetnames
         chosen = sheet if sheet is not None else names[0]
         if chosen not in names:
             raise InputError(MSG_NO_SHEET.format(file=file, sheet=chosen, sheets=", ".join(names)))
-        cells = list(workbook[chosen].iter_rows(values_only=True))
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as error:
-        raise InputError(MSG_NOT_WORKBOOK.format(file=file, reason=error)) from None
+        label = f"{file} [{chosen}]"
+        cells = _sheet_rows(workbook[chosen], label, budget)
+        header = [("" if value is None else str(value)).strip() for value in next(cells, ())]
+        while header and not header[-1]:
+            header.pop()
+        if not header:
+            raise InputError(MSG_EMPTY.format(file=label))
+        budget.check_cells(label, 1, header, header)
+        _check_header(label, header)
+        rows, locators, unsplit = [], [], []
+        for number, values in enumerate(cells, start=2):
+            if not values:
+                continue  # a row the sheet does not have
+            budget.check_cells(label, number, header, [_cell(value) for value in values])
+            padded = (list(values) + [None] * len(header))[: len(header)]
+            extra = [value for value in values[len(header) :] if value not in (None, "")]
+            if extra:
+                reason = MSG_RAGGED.format(found=len(header) + len(extra), expected=len(header))
+                text = ",".join("" if value is None else str(value) for value in values)
+                unsplit.append((f"row {number}", reason, text))
+                continue
+            if all(value is None or str(value).strip() == "" for value in padded):
+                continue
+            rows.append(padded)
+            locators.append(f"row {number}")
+    except _WORKBOOK_ERRORS as error:
+        raise InputError(MSG_NOT_WORKBOOK.format(file=file, reason=_reason(error))) from None
     finally:
         workbook.close()
-    label = f"{file} [{chosen}]"
-    if not cells or all(value is None for value in cells[0]):
-        raise InputError(MSG_EMPTY.format(file=label))
-    header = [("" if value is None else str(value)).strip() for value in cells[0]]
-    while header and not header[-1]:
-        header.pop()
-    _check_header(label, header)
-    rows, locators, unsplit = [], [], []
-    for number, values in enumerate(cells[1:], start=2):
-        padded = (list(values) + [None] * len(header))[: len(header)]
-        extra = [value for value in values[len(header) :] if value not in (None, "")]
-        if extra:
-            reason = MSG_RAGGED.format(found=len(header) + len(extra), expected=len(header))
-            text = ",".join("" if value is None else str(value) for value in values)
-            unsplit.append((f"row {number}", reason, text))
-            continue
-        if all(value is None or str(value).strip() == "" for value in padded):
-            continue
-        rows.append(padded)
-        locators.append(f"row {number}")
     frame = pd.DataFrame(rows, columns=header, dtype=object)
     return RawTable(label, frame, locators, tuple(unsplit))
 
 
-def read_cin_xml(path: Path) -> RawTable:
+def _sheet_rows(worksheet, label: str, budget: Budget):
+    """The sheet's rows as found (a missing row is empty), within the limits: its declared
+    range is checked first and then ignored, so a stray far cell costs one row, not a grid."""
+    if worksheet.max_row is not None and worksheet.max_column is not None:
+        budget.check_dimension(
+            label, worksheet.calculate_dimension(), worksheet.max_row, worksheet.max_column
+        )
+    worksheet.reset_dimensions()
+    for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+        budget.check_row(label, number, most=XLSX_ROWS - 1)
+        if len(values) > budget.limits.columns:
+            beyond = [
+                i for i, v in enumerate(values) if i >= budget.limits.columns and v is not None
+            ]
+            if beyond:
+                budget.check_columns(label, number, beyond[-1] + 1)
+            values = values[: budget.limits.columns]
+        yield values
+
+
+def read_cin_xml(path: Path, *, budget: Budget | None = None) -> RawTable:
     """The DfE Children in Need census XML: one record per <CINdetails> (a referral), with the
     child's LA id, the referral's dates, source, NFA flag and reason for closure, and the first
     start date of any CIN or child protection plan that followed. Identifying details (UPN,
     date of birth) are never read."""
     file = path.name
+    budget = budget or LIMITS.start(file)
     try:
-        root = safe_xml.fromstring(_bytes(path))
-    except (ParseError, DefusedXmlException) as error:
-        raise InputError(MSG_NOT_XML.format(file=file, reason=error)) from None
+        root = safe_xml.fromstring(_bytes(path, budget))
+    except (SyntaxError, LookupError, ValueError, DefusedXmlException) as error:
+        raise InputError(MSG_NOT_XML.format(file=file, reason=_reason(error))) from None
     children = root.find("Children") if root.tag == "Message" else None
     if children is None:
         raise InputError(MSG_NOT_CIN.format(file=file))
@@ -183,15 +255,29 @@ def read_cin_xml(path: Path) -> RawTable:
                     lea,
                 ]
             )
+            budget.check_row(file, len(rows) + 1)
+            budget.check_cells(file, number, list(CIN_FIELDS), rows[-1])
             locators.append(f"child {number} referral {episode}")
     return RawTable(file, pd.DataFrame(rows, columns=list(CIN_FIELDS), dtype=object), locators)
 
 
-def _bytes(path: Path) -> bytes:
+def _bytes(path: Path, budget: Budget) -> bytes:
+    """The file's bytes, once its size is known to be within the limit."""
     try:
+        budget.check_size(path.name, path.stat().st_size)
         return path.read_bytes()
     except OSError as error:
         raise InputError(MSG_UNREADABLE.format(file=path, reason=error.strerror)) from None
+
+
+def _cell(value: object) -> str:
+    """A cell's text for the length check (numbers and dates are short)."""
+    return value if isinstance(value, str) else ""
+
+
+def _reason(error: BaseException) -> str:
+    """An exception as a short reason: its message, else its kind."""
+    return str(error) or type(error).__name__
 
 
 def _check_header(file: str, header: list[str]) -> None:

@@ -4,6 +4,7 @@ decisions, and remember them per LA so the same string links automatically next 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 
@@ -13,6 +14,15 @@ from threshold.model import InputError
 QUEUE_COLUMNS = ("la_code", "name_key", "example", "mentions", "candidates", "decision")
 REMEMBERED_COLUMNS = ("la_code", "name_key", "urn", "decided_on")
 MSG_QUEUE_COLUMNS = "{path}: the review queue needs the columns {needed}"
+MSG_REMEMBERED_COLUMNS = (
+    "{path}: remembered decisions need the columns la_code, name_key, urn (it has {present}); "
+    "give the file threshold link-accept wrote"
+)
+MSG_REMEMBERED_URN = (
+    "{path} row {row}, column 'urn': {value!r} is not a URN (a whole number, or blank for "
+    "not a school)"
+)
+MSG_REMEMBERED_UNREADABLE = "{path}: cannot read the remembered decisions ({reason})"
 MSG_DECISION = (
     "{path} row {row}, column 'decision': {value!r} is neither a URN of a school in LA {la} "
     "nor 'none'"
@@ -82,6 +92,25 @@ def accept_decisions(
     combined = pd.concat(frames, ignore_index=True).astype({"la_code": str, "name_key": str})
     combined["urn"] = pd.to_numeric(combined["urn"], errors="coerce").astype("Int64")
     return combined.drop_duplicates(["la_code", "name_key"], keep="last").reset_index(drop=True)
+
+
+def read_remembered(path: Path) -> pd.DataFrame:
+    """Remembered decisions from CSV (`la_code, name_key, urn, decided_on`), checked: the
+    columns are there and every URN is a whole number or blank."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise InputError(MSG_REMEMBERED_UNREADABLE.format(path=path, reason=error)) from None
+    if not {"la_code", "name_key", "urn"} <= set(frame.columns):
+        raise InputError(
+            MSG_REMEMBERED_COLUMNS.format(path=path, present=", ".join(map(str, frame.columns)))
+        )
+    urns = frame["urn"].str.strip()
+    bad = ~(urns.str.fullmatch(r"[0-9]{1,18}") | (urns == ""))
+    if bad.any():
+        row = int(bad.to_numpy().argmax())
+        raise InputError(MSG_REMEMBERED_URN.format(path=path, row=row + 1, value=urns.iloc[row]))
+    return frame.assign(urn=pd.to_numeric(urns.replace("", None)).astype("Int64"))
 
 
 def _described(candidates: str, names: pd.Series) -> str:

@@ -38,7 +38,9 @@ from threshold.model.files import (
     check_directory,
     check_frame,
     check_table,
+    neutralise_formulas,
     read_table,
+    restore_formulas,
     write_table,
 )
 from threshold.model.schema import Field, Kind, RowRule, Table
@@ -83,6 +85,8 @@ __all__ = [
     "check_frame",
     "check_table",
     "contract_markdown",
+    "neutralise_formulas",
     "read_table",
+    "restore_formulas",
     "write_table",
 ]

@@ -20,6 +20,13 @@ or `£`. A directory need not hold every table, but a table that refers to anoth
 *References*) needs that table beside it. The column of a field that is not required may be
 left out; a blank cell means "not recorded".
 
+**Formulas.** Threshold writes its files to be opened in a spreadsheet safely: a text cell
+that starts with `=`, `+`, `-`, `@`, a tab or a carriage return, or with `'`, is written with
+one `'` before it, so the spreadsheet shows it as text and runs nothing (a school named
+`=HYPERLINK(…)` is written `'=HYPERLINK(…)`). Reading strips exactly that `'` (one `'`
+followed by one of those characters), so a file reads back as written; any other `'` is part
+of the value. Numbers, dates and booleans are never escaped: `-5` stays a number.
+
 **Values.**
 
 - *string*: any text.

@@ -3,6 +3,11 @@
 Checking reports every violation, not only the first: each names the file, the row (1 is the
 first record after the header; without line breaks inside cells, the file line is one more), the
 field and the reason.
+
+Files people open in a spreadsheet must not run formulas: a text cell that starts with `=`,
+`+`, `-`, `@`, a tab or a carriage return (or with the escape `'` itself) is written with a `'`
+before it, and reading strips exactly that `'`, so what is read back is what was written
+(`neutralise_formulas`, `restore_formulas`). Numbers, dates and booleans are never escaped.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import csv
 import io
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +31,7 @@ MSG_MISSING_FILE = "{path} is missing; the directory has no such contract table"
 MSG_UNKNOWN_FILE = "is not a contract table; expected one of: {expected}"
 MSG_NOT_UTF8 = "is not UTF-8 text (byte {position}); save it as UTF-8"
 MSG_EMPTY_FILE = "is empty; it needs a header row"
+MSG_UNREADABLE_ROW = "cannot be read as CSV ({reason}); correct the row and check it again"
 MSG_MISSING_COLUMN = "column is missing from the header"
 MSG_UNKNOWN_COLUMN = "column is not in the contract for {table}"
 MSG_DUPLICATE_COLUMN = "column appears more than once in the header"
@@ -43,6 +50,14 @@ MSG_ABOVE_MAXIMUM = "{value!r} is above the maximum {maximum:g}"
 MSG_DUPLICATE_KEY = "duplicates the key ({key}) of row {first}"
 MSG_DANGLING_REFERENCE = "{value!r} is not a {field} in {table}.csv"
 MSG_MISSING_REFERENCED_FILE = "refers to {table}.csv, which is not in the directory"
+
+FORMULA_ESCAPE = "'"
+"""Written before a text cell a spreadsheet would run as a formula; stripped when read."""
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a cell as a formula."""
+_ESCAPED_STARTS = (*FORMULA_STARTS, FORMULA_ESCAPE)
+_TEXT_KINDS = (Kind.STRING, Kind.CODE)
+_HOLDS_TEXT = ("string", "mixed", "mixed-integer")
 
 _BOOLEANS = {"true": True, "false": False}
 _EARLIEST, _LATEST = pd.Timestamp("1900-01-01"), pd.Timestamp("2100-12-31")
@@ -94,7 +109,12 @@ def check_table(path: Path, table: Table) -> CheckedTable:
         return _failed(
             table, [Violation(name, None, None, MSG_NOT_UTF8.format(position=error.start))]
         )
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error as error:  # a field over the csv module's limit of 131,072 characters
+        reason = MSG_UNREADABLE_ROW.format(reason=error)
+        return _failed(table, [Violation(name, max(reader.line_num - 1, 1), None, reason)])
     if not rows:
         return _failed(table, [Violation(name, None, None, MSG_EMPTY_FILE)])
     header, records = rows[0], rows[1:]
@@ -115,6 +135,9 @@ def check_table(path: Path, table: Table) -> CheckedTable:
         row_numbers.append(number)
     raw = pd.DataFrame(good, columns=header, dtype=object) if good else pd.DataFrame(columns=header)
     raw = raw.loc[:, ~raw.columns.duplicated()]
+    for column in raw.columns:
+        if column in table.columns and table.field(column).kind in _TEXT_KINDS:
+            raw[column] = _restore(raw[column])
     checked = check_frame(raw, table, file=name, rows=row_numbers)
     return CheckedTable(table, checked.frame, violations + checked.violations, checked.rows)
 
@@ -191,8 +214,23 @@ def read_table(directory: Path, table: Table | str) -> pd.DataFrame:
     return result.frame
 
 
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` safe to open in a spreadsheet: every text cell that starts with one of
+    `FORMULA_STARTS` or with `FORMULA_ESCAPE` gets `FORMULA_ESCAPE` before it. Cells that are
+    not text (numbers, negative ones too, dates, missing) are unchanged; `restore_formulas`
+    undoes it exactly. Use it on every CSV or workbook written for people to open."""
+    return _each_text_column(frame, _neutralise)
+
+
+def restore_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` with the escapes of `neutralise_formulas` removed from its text cells:
+    for a file written through it and read as text, the frame that was written."""
+    return _each_text_column(frame, _restore)
+
+
 def write_table(frame: pd.DataFrame, table: Table | str, directory: Path) -> Path:
-    """Write `frame` as a contract file: UTF-8, contract column order, ISO dates, no index."""
+    """Write `frame` as a contract file: UTF-8, contract column order, ISO dates, no index,
+    text cells neutralised against formulas (`read_table` restores them)."""
     spec = TABLES[table] if isinstance(table, str) else table
     missing = [column for column in spec.columns if column not in frame.columns]
     if missing:
@@ -377,5 +415,31 @@ def _format_field(values: pd.Series, spec: Field) -> pd.Series:
     elif spec.kind is Kind.NUMBER:
         text = values.map(lambda v: "" if pd.isna(v) or not math.isfinite(v) else repr(float(v)))
     else:
-        text = values.map(lambda v: "" if pd.isna(v) else str(v))
+        text = _neutralise(values.map(lambda v: "" if pd.isna(v) else str(v)))
     return text.mask(missing, "").astype(object)
+
+
+def _each_text_column(
+    frame: pd.DataFrame, change: Callable[[pd.Series], pd.Series]
+) -> pd.DataFrame:
+    """`frame` with `change` applied to each column that holds text (among other values)."""
+    out = frame.copy()
+    for position, (_, column) in enumerate(frame.items()):
+        if pd.api.types.infer_dtype(column, skipna=True) in _HOLDS_TEXT:
+            out.isetitem(position, change(column))
+    return out
+
+
+def _neutralise(column: pd.Series) -> pd.Series:
+    escape = column.str.startswith(_ESCAPED_STARTS, na=False)
+    if not escape.any():
+        return column
+    return column.mask(escape, FORMULA_ESCAPE + column[escape].astype(str)).astype(column.dtype)
+
+
+def _restore(column: pd.Series) -> pd.Series:
+    escaped = column.str.startswith(FORMULA_ESCAPE, na=False)
+    if not escaped.any():
+        return column
+    escaped &= column.str[1:2].isin(_ESCAPED_STARTS)
+    return column.mask(escaped, column[escaped].astype(str).str[1:]).astype(column.dtype)

@@ -23,6 +23,7 @@ COLUMNS = {
     "establishment_type": ("TypeOfEstablishment (name)",),
     "phase": ("PhaseOfEducation (name)",),
     "status": ("EstablishmentStatus (name)",),
+    "close_date": ("CloseDate",),
     "pupils_on_roll": ("NumberOfPupils", "NOR"),
     "pct_fsm": ("PercentageFSM", "PNUMFSMEVER"),
     "urban_rural": ("UrbanRural (name)",),

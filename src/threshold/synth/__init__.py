@@ -4,7 +4,12 @@ tests and benchmarks."""
 from threshold.synth.api import Allocate, World, synthesise, write_world
 from threshold.synth.config import Effects, WorldConfig
 from threshold.synth.dsl_calls import DSLCallWorld, dsl_call_world
-from threshold.synth.messy import MESSY_PROFILE, mangle_school_name, write_messy_exports
+from threshold.synth.messy import (
+    MESSY_PROFILE,
+    mangle_school_name,
+    write_messy_exports,
+    write_referral_extracts,
+)
 
 __all__ = [
     "MESSY_PROFILE",
@@ -17,5 +22,6 @@ __all__ = [
     "mangle_school_name",
     "synthesise",
     "write_messy_exports",
+    "write_referral_extracts",
     "write_world",
 ]

@@ -1,9 +1,11 @@
 """Contacts as LAs really export them: the input for the front-door readers and school linkage.
 
-Each LA's file has its own system's headers (Annex A–style or a case-management export), its
-own date format with some rows in another, Windows-1252 encoding (one LA: UTF-8 with a BOM),
-messy source labels and outcomes, duplicated rows, and the contacting school as free text
-with the errors people make. `truth.csv` says, for every row, which contact and school it is.
+Each LA's contacts file has its own system's headers (Annex A–style or a case-management
+export), its own date format with some rows in another, Windows-1252 encoding (one LA: UTF-8
+with a BOM), messy source labels and outcomes, duplicated rows, and the contacting school as
+free text with the errors people make. `truth.csv` says, for every row, which contact and
+school it is. Referrals are written as the Standard Safeguarding Dataset's `ssd_cin_episodes`
+extract, one per LA.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from threshold.model import ContactOutcome, SourceCode
+from threshold.model import ContactOutcome, ReferralOutcome, SourceCode
 
-# Header styles: (child id, date, source, school, outcome, contact id or None).
+# Header styles: (child id, date, source, school, outcome, contact id or None, child's school).
 _STYLES = (
     (
         "Child Unique ID",
@@ -25,8 +27,17 @@ _STYLES = (
         "Referring School",
         "Contact Outcome",
         None,
+        "Child's School URN",
     ),
-    ("PersonID", "ContactDate", "Source", "SourceOrganisation", "Outcome", "ContactID"),
+    (
+        "PersonID",
+        "ContactDate",
+        "Source",
+        "SourceOrganisation",
+        "Outcome",
+        "ContactID",
+        "ChildSchoolURN",
+    ),
     (
         "Child ID",
         "Contact date",
@@ -34,6 +45,7 @@ _STYLES = (
         "School/Setting",
         "Outcome of contact",
         "Contact Ref",
+        "Child school URN",
     ),
 )
 _DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%b-%y", "%d.%m.%Y", "%d/%m/%Y %H:%M")
@@ -56,6 +68,11 @@ MESSY_PROFILE = Path(__file__).with_name("messy_exports.toml")
 """The column-mapping profile (TOML, for `threshold frontdoor import --format mapped`) that
 reads every export this module writes: its headers and spellings, as an LA analyst would
 write them down."""
+_CLOSE_REASONS = {
+    ReferralOutcome.NFA_AFTER_ASSESSMENT: "RC8",
+    ReferralOutcome.EARLY_HELP: "RC9",
+}
+"""SSD reasons for closure that say how a referral ended (others leave it a child in need)."""
 _NON_SCHOOL_MENTIONS = ("Unknown", "Home educated", "not in school", "N/A", "EHE", "Not known")
 _WORD_SWAPS = (
     ("Saint ", "St "),
@@ -85,7 +102,8 @@ _WORD_SWAPS = (
 def write_messy_exports(
     contacts: pd.DataFrame, schools: pd.DataFrame, directory: Path, rng: np.random.Generator
 ) -> list[Path]:
-    """Write each LA's contacts as its system exports them, and truth.csv; return the paths."""
+    """Write each LA's contacts as its system exports them (the child's school as a URN, as
+    the LA's education records give it), and truth.csv; return the paths."""
     directory.mkdir(parents=True, exist_ok=True)
     register = {
         int(urn): (str(name), str(town), str(postcode))
@@ -122,6 +140,7 @@ def write_messy_exports(
         }
         if style[5] is not None:
             columns[style[5]] = rows["cont_contact_id"]
+        columns[style[6]] = rows["cont_child_school_urn"].astype("Int64")
         name = f"contacts_{la_code}.csv"
         path = directory / name
         encoding = "utf-8-sig" if number == 1 else "cp1252"
@@ -219,3 +238,35 @@ def _typo(text: str, rng: np.random.Generator) -> str:
     if kind == 1 and i + 1 < len(text):
         return text[:i] + text[i + 1] + text[i] + text[i + 2 :]
     return text[:i] + text[i] + text[i:]
+
+
+def write_referral_extracts(referrals: pd.DataFrame, directory: Path) -> list[Path]:
+    """Write each LA's referrals as an SSD `ssd_cin_episodes` extract (`referrals_LA.csv`): how
+    a referral ended as the NFA flag, the reason for closure (`RC8` NFA after assessment, `RC9`
+    early help) and the close date; an LA that does not record outcomes leaves those columns
+    out. Return the paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for la_code, group in referrals.groupby("cine_la_code", sort=True):
+        outcome = group["cine_referral_outcome"]
+        extract = pd.DataFrame(
+            {
+                "cine_referral_id": group["cine_referral_id"],
+                "cine_contact_id": group["cine_contact_id"],
+                "cine_person_id": group["cine_person_id"],
+                "cine_referral_date": group["cine_referral_date"].dt.strftime("%Y-%m-%d"),
+                "cine_referral_source_code": group["cine_referral_source_code"],
+                "cine_source_school_urn": group["cine_source_school_urn"].astype("Int64"),
+                "cine_child_school_urn": group["cine_child_school_urn"].astype("Int64"),
+            }
+        )
+        if outcome.notna().any():
+            extract["cine_referral_nfa"] = np.where(
+                outcome == ReferralOutcome.NFA_AT_REFERRAL, "Y", "N"
+            )
+            extract["cine_close_reason"] = outcome.map(_CLOSE_REASONS).fillna("")
+            extract["cine_close_date"] = group["cine_close_date"].dt.strftime("%Y-%m-%d")
+        path = directory / f"referrals_{la_code}.csv"
+        extract.to_csv(path, index=False, lineterminator="\n")
+        paths.append(path)
+    return paths

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from threshold.model import InputError
+from threshold.model import InputError, neutralise_formulas, restore_formulas
 from threshold.trial.ledger import (
     append_entry,
     chain_failures,
@@ -58,12 +58,13 @@ class Randomised:
 
 
 def read_units(path: Path) -> pd.DataFrame:
-    """A units table from CSV (any columns; blanks are missing), or a clear error."""
+    """A units table from CSV (any columns; blanks are missing; the escapes Threshold writes
+    before formula-like text removed, `restore_formulas`), or a clear error."""
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise InputError(MSG_UNREADABLE.format(path=path, reason=error)) from None
-    return frame.replace("", None)
+    return restore_formulas(frame).replace("", None)
 
 
 def randomise_file(
@@ -156,5 +157,5 @@ def _allocation_table(units: pd.DataFrame, spec: RandomisationSpec, seed: int) -
 
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, lineterminator="\n")
+    neutralise_formulas(frame).to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue().encode("utf-8")

@@ -1,6 +1,7 @@
 """An LA lead enrols schools from an allocation file, assigns the SSW and reads take-up; the SSW
-plans a session on a suggested date and records it held. In Debian's Chromium; every page
-visited passes axe-core's WCAG 2.2 AA checks."""
+plans a session on a suggested date and records it held, and is warned about a child named in
+a community-of-practice meeting's topics. In Debian's Chromium; every page visited passes
+axe-core's WCAG 2.2 AA checks."""
 
 from __future__ import annotations
 
@@ -109,4 +110,43 @@ def test_lead_enrols_schools_and_ssw_plans_and_records_a_session(
         page.get_by_label("How long it lasted, in minutes").fill("110")
         page.get_by_role("button", name="Save").click()
         expect(page.get_by_text("Held: 4 attended, 110 minutes")).to_be_visible()
+        assert_accessible(page)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ssw_is_warned_about_a_child_named_in_meeting_topics(
+    live_server: object,
+    places: dict[str, LocalAuthority],
+    make_user: Callable[..., object],
+    authenticator: Callable[..., Callable[[], str]],
+) -> None:
+    ssw_code = authenticator(make_user(RoleName.SSW))
+    base = live_server.url
+    with chromium() as browser:
+        page = checked_page(browser)
+        sign_in_to_home(page, base, "ssw", ssw_code())
+        page.get_by_role("link", name="Community of practice").first.click()
+        page.get_by_role("button", name="Record a meeting").click()
+        heading = page.get_by_role("heading", name="Record a community-of-practice meeting")
+        expect(heading).to_be_visible()
+        assert_accessible(page)
+        page.get_by_label("Date of the meeting").fill("2024-12-03")
+        page.get_by_label("ssw").check()
+        page.get_by_label("Topics").fill(
+            "How the DSL at Northmoor Academy supported KACPER NOWAK after his exclusion."
+        )
+        page.get_by_role("button", name="Save meeting").click()
+
+        expect(page.get_by_text("This may identify someone")).to_be_visible()
+        expect(
+            page.get_by_text("Topics, characters 44 to 55: a personal name, “KACPER NOWAK”")
+        ).to_be_visible()
+        assert_accessible(page)
+
+        page.get_by_role("textbox", name="Topics").fill(
+            "How a DSL supported a pupil after an exclusion."
+        )
+        page.get_by_role("button", name="Save meeting").click()
+        expect(page.get_by_text("Meeting recorded")).to_be_visible()
+        expect(page.get_by_text("KACPER")).to_have_count(0)
         assert_accessible(page)

@@ -102,3 +102,25 @@ def test_viewing_is_audited_and_pages_keep_the_filters(
     assert (read.actor, read.authority_code) == (admin.username, "990")
     assert read.detail["filters"] == {"authority": "990"}
     assert len(read.detail["events"]) == 50
+
+
+def test_survey_response_events_of_older_chains_are_not_shown_to_an_la(
+    client: Client, make_user: Callable[..., object], sign_in: Callable[..., Client], events: None
+) -> None:
+    """Before responses were recorded anonymously, a response's creation (by its respondent's
+    token) and a DSL's read of it were events in the LA: an LA lead must not line them up."""
+    record_event(
+        by="respondent:ab12cd34",
+        action=AuditAction.CREATE,
+        object_type="surveys.response",
+        object_id="r3",
+        authority_code="990",
+    )
+    audit_read(by="dsl_lead", object_type="surveys.response", object_id="r3", authority_code="990")
+    sign_in(client, make_user(RoleName.LA_LEAD))
+    la_view = client.get(URL)
+    assert "r3" not in shown(la_view)
+    assert "respondent:" not in la_view.text
+    client.logout()
+    sign_in(client, make_user(RoleName.SYSTEM_ADMIN))
+    assert "r3" in shown(client.get(URL))  # the chain itself is whole

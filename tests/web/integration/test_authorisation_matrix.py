@@ -27,11 +27,60 @@ def row(anonymous: int, default: int, **by_role: int) -> dict[str, int]:
 MATRIX: dict[str, dict[str, int]] = {
     "core:home": row(302, 200),
     "core:health": row(200, 200),
+    **{
+        name: row(200, 200)
+        for name in ("core:help", "core:accessibility", "core:privacy", "core:cookies")
+    },
     "accounts:login": row(200, 302),
     "accounts:logout": row(405, 405),
-    "accounts:two_factor_setup": row(302, 302, dsl_lead=200, dsl_deputy=200),
+    # Everyone here is verified (or a DSL without an app): set-up offers a new app in place of
+    # the old; the recovery codes page needs an app; the reset pages work signed in or not.
+    "accounts:account": row(302, 200),
+    "accounts:two_factor_setup": row(302, 200),
     "accounts:two_factor_verify": row(302, 302),
+    "accounts:recovery_codes": row(302, 200, dsl_lead=302, dsl_deputy=302),
+    "accounts:password_change": row(302, 200),
+    "accounts:password_reset": row(200, 200),
+    "accounts:password_reset_done": row(200, 200),
+    "accounts:password_reset_confirm": row(200, 200),
+    "accounts:password_reset_complete": row(200, 200),
+    # Managing someone's account: nobody here is anyone's to manage (404 where the role may).
+    "accounts:authenticator_reset": row(302, 403, la_lead=404, system_admin=404),
+    "accounts:unlock": row(302, 403, la_lead=404, system_admin=404),
     "audit:event_list": row(302, 403, la_lead=200, system_admin=200),
+    # People: managed by administrators and LA leads; no person 999999 exists (404 where the
+    # role may manage people); the invitation token here is no one's.
+    **{
+        name: row(302, 403, la_lead=200, system_admin=200)
+        for name in (
+            "people:person_list",
+            "people:person_invite",
+            "people:bulk_invite",
+            "people:bulk_template",
+        )
+    },
+    **{
+        name: row(302, 403, la_lead=404, system_admin=404)
+        for name in (
+            "people:person_detail",
+            "people:role_add",
+            "people:role_remove",
+            "people:person_deactivate",
+            "people:person_reactivate",
+            "people:invitation_revoke",
+        )
+    },
+    "people:bulk_invite_apply": row(405, 405),
+    "people:invitation_resend": row(405, 405),
+    "people:invitation_accept": row(404, 404),
+    # Organisations: no GIAS upload in the session (the preview sends the admin to upload);
+    # the home LA's settings are read by its people and edited by its lead.
+    "organisations:authority_list": row(302, 200),
+    "organisations:gias_upload": row(302, 403, system_admin=200),
+    "organisations:gias_preview": row(302, 403, system_admin=302),
+    "organisations:gias_apply": row(405, 405),
+    "organisations:authority_detail": row(302, 200, evaluator=403),
+    "organisations:authority_edit": row(302, 403, la_lead=200, system_admin=200),
     "programme:programme_list": row(302, 403, la_lead=200),
     "programme:programme_create": row(302, 403, la_lead=200),
     "programme:programme_detail": row(302, 403, la_lead=404),
@@ -94,6 +143,8 @@ MATRIX: dict[str, dict[str, int]] = {
 """URL name → who → expected status. URLs with arguments also need an entry in URL_KWARGS."""
 
 URL_KWARGS: dict[str, dict[str, object]] = {
+    "accounts:password_reset_confirm": {"uidb64": "MQ", "token": "not-a-token"},
+    **{name: {"pk": 999_999} for name in ("accounts:authenticator_reset", "accounts:unlock")},
     # Programme pages: no programme, enrolment or session exists here (so 404 where the role
     # may reach the lookup); school pages name the home school, which has no enrolment.
     **{
@@ -126,6 +177,10 @@ URL_KWARGS: dict[str, dict[str, object]] = {
         name: {"la_code": "990"}
         for name in ("insights:authority", "insights:import_upload", "insights:quarantine")
     },
+    **{
+        name: {"la_code": "990"}
+        for name in ("organisations:authority_detail", "organisations:authority_edit")
+    },
     "insights:import_detail": {"pk": 1},
     "insights:school": {"urn": 990001},
     "surveys:respond": {"token": "ABCDEFGH12345678", "wave": "baseline"},
@@ -145,6 +200,19 @@ URL_KWARGS: dict[str, dict[str, object]] = {
     "guidance:version": {"la_code": "990", "number": 1},
     "guidance:pathway_question": {"question": "danger"},
     "guidance:call_detail": {"pk": 1},
+    **{
+        name: {"pk": 999999}
+        for name in (
+            "people:person_detail",
+            "people:role_add",
+            "people:person_deactivate",
+            "people:person_reactivate",
+            "people:invitation_resend",
+            "people:invitation_revoke",
+        )
+    },
+    "people:role_remove": {"pk": 999999, "membership_pk": 1},
+    "people:invitation_accept": {"token": "no-such-invitation-token"},
 }
 
 

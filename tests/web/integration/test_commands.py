@@ -1,21 +1,32 @@
 """`threshold web …` end to end, in a fresh SQLite file: seed the demo, import schools, verify
-the audit chain, and find tampering."""
+the audit chain against its anchors, find tampering, and serve (saying which settings)."""
 
 from __future__ import annotations
 
+import base64
 import os
+import re
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from django_otp.oath import TOTP
 
+from threshold.cli.web import MSG_DEVELOPMENT_SETTINGS, MSG_SETTINGS
 from threshold.model import write_table
+from threshold.web.accounts.demo import MSG_NOT_DEMO
+from threshold.web.audit.models import MSG_APPEND_ONLY
+from threshold.web.config.settings.base import MSG_SHORT_SECRET
 
 THRESHOLD = Path(sys.executable).parent / "threshold"
 DEMO_PASSWORD = "demo passphrase for tests"
+DEMO_KEY = re.compile(r"^(\S+): authenticator key ([A-Z2-7 ]+) \(", re.MULTILINE)
 
 
 def threshold(*args: str, database: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -32,6 +43,15 @@ def threshold(*args: str, database: Path, **env: str) -> subprocess.CompletedPro
         timeout=180,
         check=False,
     )
+
+
+UPDATE_ACTOR = "UPDATE audit_auditevent SET actor = 'mallory' WHERE sequence = 3"
+
+
+def drop_append_only_triggers(db: sqlite3.Connection) -> None:
+    """What someone with write access to the database file can do."""
+    for verb in ("update", "delete"):
+        db.execute(f"DROP TRIGGER audit_event_no_{verb}")
 
 
 @pytest.fixture
@@ -58,17 +78,31 @@ def test_seed_demo_then_verify_then_tamper(database: Path) -> None:
         "admin",
     ):
         assert f"created {username} " in seeded.stdout
+    # Who needs a second factor gets an app: its key is printed, demo-code gives its code.
+    keys = dict(DEMO_KEY.findall(seeded.stdout))
+    assert sorted(keys) == ["admin", "evaluator", "la.analyst", "la.lead", "ssw"]
+    app = TOTP(base64.b32decode(keys["la.lead"].replace(" ", "")))
+    before = f"{app.token():06d}"
+    code = threshold("demo-code", "la.lead", database=database)
+    assert code.stdout.strip() in {before, f"{app.token():06d}"}, code.stderr
     again = threshold("seed-demo", database=database, THRESHOLD_DEMO_PASSWORD=DEMO_PASSWORD)
     assert "la.lead exists already" in again.stdout
+    assert dict(DEMO_KEY.findall(again.stdout)) == keys
     with sqlite3.connect(database) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     verified = threshold("audit-verify", database=database)
     assert verified.returncode == 0, verified.stderr
-    assert verified.stdout.startswith("audit chain intact: ")
-    head = verified.stdout.split("head #")[1].strip().replace(" ", ":")
+    intact, checked = verified.stdout.splitlines()
+    assert intact.startswith("audit chain intact: ")
+    assert checked.startswith("it holds the anchor #")  # seed-demo's events published one
+    head = intact.split("head #")[1].replace(" ", ":")
 
     with sqlite3.connect(database) as db:
-        db.execute("UPDATE audit_auditevent SET actor = 'mallory' WHERE sequence = 3")
+        for sql in (UPDATE_ACTOR, "DELETE FROM audit_auditevent"):
+            with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+                db.execute(sql)
+        drop_append_only_triggers(db)
+        db.execute(UPDATE_ACTOR)
     tampered = threshold("audit-verify", database=database)
     assert tampered.returncode == 2
     assert "event #3: its hash does not match its contents" in tampered.stderr
@@ -80,7 +114,9 @@ def test_seed_demo_then_verify_then_tamper(database: Path) -> None:
     assert "does not hold the anchor" in truncated.stderr
 
 
-def test_import_organisations_from_contract_files(database: Path, tmp_path: Path) -> None:
+@pytest.fixture
+def contract(tmp_path: Path) -> Path:
+    """A folder with one LA and one school as contract files."""
     folder = tmp_path / "contract"
     write_table(
         pd.DataFrame({"la_code": ["990"], "la_name": ["Northmoor"], "region": [None]}),
@@ -103,7 +139,93 @@ def test_import_organisations_from_contract_files(database: Path, tmp_path: Path
     ):
         schools[column] = None
     write_table(schools, "schools", folder)
-    result = threshold("import-organisations", str(folder), database=database)
+    return folder
+
+
+def test_import_organisations_from_contract_files(database: Path, contract: Path) -> None:
+    result = threshold("import-organisations", str(contract), database=database)
     assert result.returncode == 0, result.stderr
     assert "local authorities: 1 created" in result.stdout
     assert "schools: 1 created" in result.stdout
+
+
+def test_demo_code_refuses_a_database_seed_demo_did_not_make(
+    database: Path, contract: Path
+) -> None:
+    assert threshold("import-organisations", str(contract), database=database).returncode == 0
+    refused = threshold("demo-code", "la.lead", database=database)
+    assert refused.returncode == 2
+    assert MSG_NOT_DEMO in refused.stderr
+
+
+def test_sqlite_refuses_to_change_or_delete_audit_events(database: Path, contract: Path) -> None:
+    assert threshold("import-organisations", str(contract), database=database).returncode == 0
+    with sqlite3.connect(database) as db:
+        for sql in (
+            "UPDATE audit_auditevent SET actor = 'mallory'",
+            "DELETE FROM audit_auditevent",
+        ):
+            with pytest.raises(sqlite3.DatabaseError, match=MSG_APPEND_ONLY):
+                db.execute(sql)
+        assert {actor for (actor,) in db.execute("SELECT actor FROM audit_auditevent")} >= {
+            "command:organisations_import"
+        }
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_serve_says_loudly_it_runs_development_settings_and_anchors_the_chain(
+    database: Path, contract: Path
+) -> None:
+    assert threshold("import-organisations", str(contract), database=database).returncode == 0
+    anchors = database.with_suffix(".audit-anchors.jsonl")
+    published = len(anchors.read_text().splitlines())
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    server = subprocess.Popen(
+        [str(THRESHOLD), "web", "serve", "--port", str(port)],
+        env=env | {"DATABASE_URL": f"sqlite:///{database}", "GUNICORN_CMD_ARGS": "--workers 1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr.readline().rstrip("\n") == MSG_DEVELOPMENT_SETTINGS
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=5) as up:
+                    assert up.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the service did not start"
+                time.sleep(0.5)
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+    lines = anchors.read_text().splitlines()
+    assert len(lines) == published + 1
+    with sqlite3.connect(database) as db:
+        (actor,) = db.execute(
+            "SELECT actor FROM audit_auditevent WHERE action = 'anchor' ORDER BY sequence DESC"
+        ).fetchone()
+    assert actor == "command:audit_anchor"
+
+
+def test_production_settings_refuse_a_short_secret_key(database: Path) -> None:
+    result = threshold(
+        "serve",
+        database=database,
+        DJANGO_SETTINGS_MODULE="threshold.web.config.settings.production",
+        DJANGO_SECRET_KEY="too-short-for-production",
+        ALLOWED_HOSTS="threshold.example.org",
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0] == MSG_SETTINGS.format(
+        module="threshold.web.config.settings.production"
+    )
+    assert MSG_SHORT_SECRET.format(name="DJANGO_SECRET_KEY", length=24) in result.stderr

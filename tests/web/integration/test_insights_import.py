@@ -12,11 +12,17 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
+from factories.stores import store_state
 from threshold.web.accounts.roles import RoleName
 from threshold.web.audit.models import AuditEvent
 from threshold.web.insights import services
 from threshold.web.insights.models import Contact, FrontDoorImport
-from threshold.web.insights.services import FrontDoorError, authority_store, frontdoor_import
+from threshold.web.insights.services import (
+    FrontDoorError,
+    authority_state,
+    authority_store,
+    frontdoor_import,
+)
 from threshold.web.organisations.models import LocalAuthority, School
 
 HEADER = (
@@ -130,9 +136,10 @@ def test_a_failure_while_loading_leaves_database_and_store_as_they_were(
         )
     assert not Contact.objects.exists()
     assert not FrontDoorImport.objects.exists()
-    assert not authority_store(places["home_la"]).exists()
+    assert authority_state(places["home_la"]).table("contacts").empty
+    assert "contacts.csv" not in store_state(authority_store(places["home_la"]))
     left = sorted(p.name for p in authority_store(places["home_la"]).parent.iterdir())
-    assert left == [".990.lock", ".gitignore"]  # no working copy left behind
+    assert left == [".gitignore", "990"]  # no working copy beside the store
 
 
 def test_an_unreadable_file_imports_nothing(

@@ -1,10 +1,14 @@
-"""Signing in: password, then an authenticator code for every role but DSLs; lockout; expiry."""
+"""Signing in: password, then an authenticator code for every role but DSLs (under a new
+session key, on to the page asked for); lockout per username, never per address; expiry."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 import pytest
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
@@ -19,6 +23,25 @@ LOGIN = reverse("accounts:login")
 HOME = reverse("core:home")
 SETUP = reverse("accounts:two_factor_setup")
 VERIFY = reverse("accounts:two_factor_verify")
+CODES = reverse("accounts:recovery_codes")
+AUDIT = reverse("audit:event_list")
+PROXY, STRANGER, COLLEAGUE = "10.0.0.1", "203.0.113.9", "198.51.100.7"
+
+
+def after(url: str, next_url: str) -> str:
+    """`url` with `next=next_url`, as a redirect to it reads."""
+    return f"{url}?{urlencode({'next': next_url}, safe='/')}"
+
+
+def through_proxy(address: str) -> dict[str, str]:
+    """Request headers of a client at `address` behind the one trusted proxy."""
+    return {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": address}
+
+
+@pytest.fixture
+def lead_app(make_user: Callable[..., object], add_device: Callable[..., TOTPDevice]) -> TOTPDevice:
+    """An LA lead's authenticator app (the lead signs in as `la_lead`)."""
+    return add_device(make_user(RoleName.LA_LEAD))
 
 
 def actions() -> list[str]:
@@ -31,31 +54,78 @@ def test_an_la_lead_sets_up_an_authenticator_on_first_sign_in(
     make_user(RoleName.LA_LEAD)
     response = client.post(LOGIN, {"username": "la_lead", "password": PASSWORD})
     assert response.url == HOME
-    assert client.get(HOME).url == SETUP
+    assert client.get(HOME).url == after(SETUP, HOME)
     page = client.get(SETUP)
     assert '<svg role="img" aria-label="QR code' in page.text
     device = TOTPDevice.objects.get(confirmed=False)
     wrong = client.post(SETUP, {"token": "000000" if token_now(device) != "000000" else "111111"})
     assert MSG_TOKEN_WRONG in wrong.text
     TOTPDevice.objects.get(pk=device.pk).throttle_reset()  # a wrong code delays the next try
-    assert client.post(SETUP, {"token": token_now(device)}).url == HOME
+    assert client.post(SETUP, {"token": token_now(device)}).url == after(CODES, HOME)
     assert client.get(HOME).status_code == 200
-    assert actions()[-3:] == ["login", "two_factor_failed", "two_factor_added"]
+    assert actions()[-4:] == [
+        "login",
+        "two_factor_failed",
+        "two_factor_added",
+        "recovery_codes_created",
+    ]
 
 
 def test_a_returning_la_lead_must_enter_a_code(
+    client: Client, lead_app: TOTPDevice, token_now: Callable[..., str]
+) -> None:
+    client.post(LOGIN, {"username": "la_lead", "password": PASSWORD})
+    assert client.get(HOME).url == after(VERIFY, HOME)
+    assert client.post(VERIFY, {"token": "12345"}).status_code == 200
+    assert client.post(VERIFY, {"token": token_now(lead_app)}).url == HOME
+    assert client.get(AUDIT).status_code == 200
+    assert "two_factor_verified" in actions()
+
+
+def test_the_page_asked_for_is_kept_through_both_steps(
+    client: Client, lead_app: TOTPDevice, token_now: Callable[..., str]
+) -> None:
+    wanted = f"{AUDIT}?action=login"
+    assert client.get(wanted).url == after(LOGIN, wanted)
+    signed_in = client.post(after(LOGIN, wanted), {"username": "la_lead", "password": PASSWORD})
+    assert signed_in.url == wanted
+    assert client.get(wanted).url == after(VERIFY, wanted)
+    assert client.post(after(VERIFY, wanted), {"token": token_now(lead_app)}).url == wanted
+    assert client.get(wanted).status_code == 200
+
+
+@pytest.mark.parametrize("elsewhere", ["https://evil.example/", "//evil.example/audit/"])
+def test_next_never_leaves_the_service(
+    elsewhere: str, client: Client, lead_app: TOTPDevice, token_now: Callable[..., str]
+) -> None:
+    client.post(LOGIN, {"username": "la_lead", "password": PASSWORD})
+    assert client.post(after(VERIFY, elsewhere), {"token": token_now(lead_app)}).url == HOME
+
+
+@pytest.mark.parametrize("has_app", [True, False], ids=["verify", "set up"])
+def test_the_second_factor_rotates_the_session_key(
+    has_app: bool,
     client: Client,
     make_user: Callable[..., object],
     add_device: Callable[..., TOTPDevice],
     token_now: Callable[..., str],
 ) -> None:
-    device = add_device(make_user(RoleName.LA_LEAD))
+    user = make_user(RoleName.LA_LEAD)
+    if has_app:
+        add_device(user)
     client.post(LOGIN, {"username": "la_lead", "password": PASSWORD})
-    assert client.get(reverse("audit:event_list")).url == VERIFY
-    assert client.post(VERIFY, {"token": "12345"}).status_code == 200
-    assert client.post(VERIFY, {"token": token_now(device)}).url == "/"
-    assert client.get(reverse("audit:event_list")).status_code == 200
-    assert "two_factor_verified" in actions()
+    password_key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    step = VERIFY if has_app else SETUP
+    client.get(step)
+    device = TOTPDevice.objects.get(user=user)
+    then = HOME if has_app else after(CODES, HOME)  # a new app comes with recovery codes
+    assert client.post(step, {"token": token_now(device)}).url == then
+    verified_key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert verified_key != password_key
+    assert client.get(AUDIT).status_code == 200
+    stolen = Client()
+    stolen.cookies[settings.SESSION_COOKIE_NAME] = password_key
+    assert stolen.get(AUDIT).url == after(LOGIN, AUDIT)
 
 
 def test_a_dsl_signs_in_with_a_password_alone(
@@ -73,7 +143,7 @@ def test_a_dsl_who_set_up_an_authenticator_must_use_it(
 ) -> None:
     add_device(make_user(RoleName.DSL_DEPUTY))
     client.post(LOGIN, {"username": "dsl_deputy", "password": PASSWORD})
-    assert client.get(HOME).url == VERIFY
+    assert client.get(HOME).url == after(VERIFY, HOME)
 
 
 def test_a_wrong_password_is_reported_and_audited(
@@ -92,18 +162,49 @@ def test_a_wrong_password_is_reported_and_audited(
     )
 
 
-def test_five_wrong_passwords_lock_the_account(
+def test_five_wrong_passwords_lock_the_account_from_every_address(
+    client: Client, make_user: Callable[..., object], settings: object
+) -> None:
+    settings.TRUSTED_PROXIES = 1
+    make_user(RoleName.SSW)
+    wrong = {"username": "ssw", "password": "wrong"}
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert client.post(LOGIN, wrong, **through_proxy(STRANGER)).status_code == 200
+    locked = client.post(LOGIN, wrong, **through_proxy(STRANGER))
+    assert locked.status_code == 429
+    assert "Your account is locked" in locked.text
+    right = {"username": "ssw", "password": PASSWORD}
+    assert client.post(LOGIN, right, **through_proxy(COLLEAGUE)).status_code == 429
+    assert "locked_out" in actions()
+
+
+def test_failures_with_made_up_usernames_behind_the_proxy_lock_out_no_one(
+    client: Client, make_user: Callable[..., object], settings: object
+) -> None:
+    settings.TRUSTED_PROXIES = 1
+    make_user(RoleName.SSW)
+    for number in range(2 * settings.AXES_FAILURE_LIMIT):
+        made_up = {"username": f"nobody{number}", "password": "wrong"}
+        assert client.post(LOGIN, made_up, **through_proxy(STRANGER)).status_code == 200
+    right = {"username": "ssw", "password": PASSWORD}
+    assert client.post(LOGIN, right, **through_proxy(COLLEAGUE)).url == HOME
+    assert Client().post(LOGIN, right, **through_proxy(STRANGER)).url == HOME
+    assert "locked_out" not in actions()
+
+
+def test_tries_during_a_lockout_do_not_extend_it(
     client: Client, make_user: Callable[..., object]
 ) -> None:
     make_user(RoleName.SSW)
-    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
-        assert client.post(LOGIN, {"username": "ssw", "password": "wrong"}).status_code == 200
-    locked = client.post(LOGIN, {"username": "ssw", "password": "wrong"})
-    assert locked.status_code == 429
-    assert "Your account is locked" in locked.text
-    again = client.post(LOGIN, {"username": "ssw", "password": PASSWORD})
-    assert again.status_code == 429
-    assert "locked_out" in actions()
+    wrong = {"username": "ssw", "password": "wrong"}
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(LOGIN, wrong)
+    locked_at = AccessAttempt.objects.get().attempt_time
+    assert client.post(LOGIN, wrong).status_code == 429
+    assert AccessAttempt.objects.get().attempt_time == locked_at
+    cooled = locked_at - settings.AXES_COOLOFF_TIME - dt.timedelta(seconds=1)
+    AccessAttempt.objects.update(attempt_time=cooled)  # the lockout began 30 minutes ago
+    assert client.post(LOGIN, {"username": "ssw", "password": PASSWORD}).url == HOME
 
 
 def test_sign_out_is_a_post_and_is_audited(

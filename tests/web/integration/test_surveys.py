@@ -1,5 +1,6 @@
 """DSL surveys: one token per person reused at every wave, one response per wave through the
-public link, audit events, response monitoring and its warning, and the contract export."""
+public link, audit events that never link a response to a person, response monitoring with
+small counts suppressed and its warning, and the contract export."""
 
 from __future__ import annotations
 
@@ -15,21 +16,22 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from threshold.model import TABLES, check_directory, read_table
+from threshold.model import TABLES, SurveyRole, check_directory, read_table
 from threshold.surveys import WARR_FEELINGS, WARR_STEM, wave_linkage
 from threshold.web.accounts.models import User
 from threshold.web.accounts.roles import RoleName
 from threshold.web.accounts.services import membership_grant, user_create
 from threshold.web.audit.models import AuditAction, AuditEvent
+from threshold.web.audit.selectors import AuditFilters, audit_event_list
 from threshold.web.organisations.models import School
 from threshold.web.programme.demo import seed_demo_programme
 from threshold.web.programme.models import Enrolment, Programme
 from threshold.web.surveys import selectors, services
 from threshold.web.surveys.demo import seed_demo_surveys
-from threshold.web.surveys.exports import contract_tables
+from threshold.web.surveys.exports import contract_tables, export_token
 from threshold.web.surveys.forms import MSG_WARR_REQUIRED
 from threshold.web.surveys.models import Respondent, Response, Wave
-from threshold.web.surveys.views import MSG_THANKS
+from threshold.web.surveys.views import MSG_THANKS, MSG_TOO_FEW_TO_COMPARE, SUPPRESSED
 
 ACTOR = "test"
 TOKEN = re.compile(TABLES["survey_responses"].fields[0].pattern)
@@ -190,32 +192,63 @@ def test_unknown_links_and_closed_waves(programme: Programme, client: Client) ->
     assert client.get(bogus).status_code == 404
 
 
-def test_writes_and_reads_are_audited_without_names(programme: Programme, client: Client) -> None:
+def enrol(programme: Programme, arm: str, schools: int, first_urn: int) -> list[Respondent]:
+    """`schools` more schools of the programme's LA in `arm`, each with one invited person
+    without an account."""
+    respondents = []
+    for urn in range(first_urn, first_urn + schools):
+        school = School.objects.create(
+            urn=urn, name=f"School {urn}", authority=programme.authority, phase="primary"
+        )
+        Enrolment.objects.create(programme=programme, school=school, arm=arm)
+        respondents.append(
+            services.respondent_add(school=school, role=SurveyRole.LEAD_DSL, by=ACTOR)
+        )
+    return respondents
+
+
+def test_the_audit_log_never_links_a_response_to_its_respondent(
+    programme: Programme,
+    client: Client,
+    make_user: Callable[..., User],
+    sign_in: Callable[..., Client],
+) -> None:
     wave = open_wave(programme)
-    respondent = Respondent.objects.get(user__username="dsl_lead")
+    dsl = User.objects.get(username="dsl_lead")
+    respondent = Respondent.objects.get(user=dsl)
+    sign_in(client, dsl)
+    client.get(reverse("surveys:invitations"))
     client.post(link(respondent), ANSWERS)
     client.get(link(respondent))
-    actor = f"respondent:{respondent.token[:4]}"
-    response = Response.objects.get()
-    created = AuditEvent.objects.filter(
-        action=AuditAction.CREATE, object_type="surveys.response"
-    ).get()
-    assert (created.actor, created.actor_id, created.object_type) == (
-        actor,
-        None,
-        "surveys.response",
+    client.get(reverse("surveys:invitations"))
+    client.logout()
+    lead = make_user(RoleName.LA_LEAD)
+    sign_in(client, lead)
+    client.get(reverse("surveys:monitor", kwargs={"pk": wave.pk}))
+    seen = list(audit_event_list(filters=AuditFilters(authority_codes=["990"])))
+    page = client.get(reverse("audit:event_list")).content.decode()
+    assert all(f'<td class="govuk-table__cell">{e.sequence}</td>' in page for e in seen)
+    assert "surveys.response " not in page
+    assert services.RESPONDENT_ACTOR not in page
+    for event in seen:  # everything the LA lead's log shows
+        fields = [event.actor, event.object_type, event.object_id, str(event.detail)]
+        assert not any(respondent.token[:4] in field for field in fields)
+        assert event.object_type != "surveys.response"
+        assert event.actor != services.RESPONDENT_ACTOR  # its time is not beside the DSL's
+        assert event.actor != "dsl_lead" or not event.object_type.startswith("surveys.")
+    created = AuditEvent.objects.get(actor=services.RESPONDENT_ACTOR)
+    assert (created.action, created.object_type, created.object_id) == (
+        AuditAction.CREATE,
+        "surveys.wave",
+        str(wave.pk),
     )
-    assert (created.authority_code, created.school_urn) == ("990", 990001)
-    assert "occasionally" not in str(created.detail)
-    assert AuditEvent.objects.filter(
-        action=AuditAction.READ, actor=actor, object_id=str(response.pk)
-    ).exists()
-    assert AuditEvent.objects.filter(object_type="surveys.wave", object_id=str(wave.pk)).exists()
+    assert (created.actor_id, created.authority_code, created.school_urn) == (None, "", None)
+    assert created.detail == {"wave": "baseline", "created": "a response"}
+    assert not AuditEvent.objects.filter(object_type="surveys.response").exists()
     assert AuditEvent.objects.filter(object_type="surveys.respondent").count() == 2
-    assert not AuditEvent.objects.filter(actor__in=["dsl_lead", "deputy"]).exists()
 
 
-def test_monitoring_warns_when_arms_differ(
+def test_small_counts_of_responses_are_not_shown(
     programme: Programme,
     client: Client,
     make_user: Callable[..., User],
@@ -226,16 +259,46 @@ def test_monitoring_warns_when_arms_differ(
     lead = make_user(RoleName.LA_LEAD)
     result = selectors.monitoring(wave=wave, by=lead)
     arms = {row["arm"]: row for row in result.by_arm}
-    assert (arms["treatment"]["schools_responded"], arms["control"]["schools_responded"]) == (1, 0)
-    assert result.differential.warn
-    assert [row["urn"] for row in result.no_response] == [990002]
-    assert AuditEvent.objects.filter(
+    assert [arms[arm]["schools_responded"] for arm in ("treatment", "control")] == [None, None]
+    assert [arms[arm]["responded"] for arm in ("treatment", "control")] == [None, None]
+    assert [row["responded"] for row in result.by_school] == [None, None]
+    assert [row["invited"] for row in result.by_school] == [1, 1]
+    assert result.differential is None
+    page = sign_in(client, lead).get(reverse("surveys:monitor", kwargs={"pk": wave.pk}))
+    text = page.content.decode()
+    assert text.count(f'<td class="govuk-table__cell govuk-table__cell--numeric">{SUPPRESSED}') == 6
+    assert MSG_TOO_FEW_TO_COMPARE.format(small=5) in text
+    assert "100%" not in text
+    assert WARNING not in text
+    reads = AuditEvent.objects.filter(
         action=AuditAction.READ, actor="la_lead", object_type="surveys.wave"
-    ).exists()
+    )
+    assert [read.detail for read in reads] == [{"what": "response monitoring"}] * 2
+
+
+def test_monitoring_warns_when_arms_differ(
+    programme: Programme,
+    client: Client,
+    make_user: Callable[..., User],
+    sign_in: Callable[..., Client],
+) -> None:
+    wave = open_wave(programme)
+    enrol(programme, "control", 6, 990100)
+    for respondent in enrol(programme, "treatment", 6, 990200):
+        services.response_submit(respondent=respondent, wave=wave, answers=ANSWERS)
+    for respondent in Respondent.objects.filter(school__urn__in=range(990100, 990105)):
+        services.response_submit(respondent=respondent, wave=wave, answers=ANSWERS)
+    lead = make_user(RoleName.LA_LEAD)
+    result = selectors.monitoring(wave=wave, by=lead)
+    arms = {row["arm"]: row for row in result.by_arm}
+    assert (arms["treatment"]["schools_responded"], arms["control"]["schools_responded"]) == (6, 5)
+    assert (arms["treatment"]["school_rate"], arms["control"]["school_rate"]) == (86, 71)
+    assert result.differential.warn
+    assert result.not_invited == []
     page = sign_in(client, lead).get(reverse("surveys:monitor", kwargs={"pk": wave.pk}))
     text = page.content.decode()
     assert WARNING in text
-    assert "100% of treatment schools and 0% of control schools" in text
+    assert "86% of treatment schools and 71% of control schools" in text
     assert "St Bede&#x27;s High School" in text
     assert "dsl_lead" not in text
     assert "deputy" not in text.replace("deputy DSL", "")
@@ -248,14 +311,23 @@ def test_no_warning_when_arms_respond_alike(
     sign_in: Callable[..., Client],
 ) -> None:
     wave = open_wave(programme)
+    enrol(programme, "control", 5, 990100)
+    enrol(programme, "treatment", 5, 990200)
+    for urn, arm in ((990300, "control"), (990301, "treatment")):
+        school = School.objects.create(
+            urn=urn, name=f"Uninvited {urn}", authority=programme.authority, phase="primary"
+        )
+        Enrolment.objects.create(programme=programme, school=school, arm=arm)
     for respondent in Respondent.objects.all():
         client.post(link(respondent), ANSWERS)
     page = sign_in(client, make_user(RoleName.EVALUATOR)).get(
         reverse("surveys:monitor", kwargs={"pk": wave.pk})
     )
     assert page.status_code == 200
-    assert WARNING not in page.content.decode()
-    assert "Every invited school has responded" in page.content.decode()
+    text = page.content.decode()
+    assert WARNING not in text
+    assert "Difference in school response rates" in text
+    assert "<li>Uninvited 990300 (control)</li>" in text
 
 
 def test_monitoring_is_limited_to_ones_las(
@@ -297,7 +369,7 @@ def test_la_lead_starts_a_survey_and_dsl_sees_their_link(
     assert Respondent.objects.get(user__username="deputy").token not in mine
 
 
-def test_invitations_are_emailed_once_to_those_who_have_not_answered(
+def test_invitations_are_emailed_once_whether_or_not_people_answered(
     programme: Programme,
     client: Client,
     make_user: Callable[..., User],
@@ -308,22 +380,29 @@ def test_invitations_are_emailed_once_to_those_who_have_not_answered(
     lead = Respondent.objects.get(user__username="dsl_lead")
     deputy = Respondent.objects.get(user__username="deputy")
     User.objects.filter(username="dsl_lead").update(email="lead@school.example")
+    services.respondent_add(school=lead.school, role=SurveyRole.DEPUTY_DSL, by=ACTOR)  # no address
     services.response_submit(respondent=deputy, wave=wave, answers=ANSWERS)  # has answered
+    User.objects.filter(username="deputy").update(email="deputy@school.example")
     sign_in(client, make_user(RoleName.LA_LEAD))
     page = client.post(reverse("surveys:invite", kwargs={"pk": wave.pk}), follow=True)
-    assert "1 invitations e-mailed; 0 had been sent before; 0 people" in page.content.decode()
-    assert len(mailoutbox) == 1
-    assert mailoutbox[0].to == ["lead@school.example"]
-    assert f"http://testserver{link(lead)}" in mailoutbox[0].body
-    assert deputy.token not in mailoutbox[0].body
+    # The counts do not depend on who has answered: they would tell who did.
+    assert "2 invitations e-mailed; 0 had been sent before; 1 people" in page.content.decode()
+    assert len(mailoutbox) == 2
+    assert sorted(mail.to[0] for mail in mailoutbox) == [
+        "deputy@school.example",
+        "lead@school.example",
+    ]
+    to_lead = next(mail for mail in mailoutbox if mail.to == ["lead@school.example"])
+    assert f"http://testserver{link(lead)}" in to_lead.body
+    assert deputy.token not in to_lead.body
     again = client.post(reverse("surveys:invite", kwargs={"pk": wave.pk}), follow=True)
-    assert "0 invitations e-mailed; 1 had been sent before" in again.content.decode()
-    assert len(mailoutbox) == 1
+    assert "0 invitations e-mailed; 2 had been sent before" in again.content.decode()
+    assert len(mailoutbox) == 2
     events = AuditEvent.objects.filter(object_type="surveys.wave", action=AuditAction.UPDATE)
     details = [event.detail for event in events.order_by("sequence")]
     assert details == [
-        {"invitations_sent": 1, "without_address": 0},
-        {"invitations_sent": 0, "without_address": 0},
+        {"invitations_sent": 2, "without_address": 1},
+        {"invitations_sent": 0, "without_address": 1},
     ]
     event = events.order_by("sequence").last()
     assert "lead@school.example" not in str(event.detail)
@@ -344,7 +423,9 @@ def test_export_passes_the_contract(programme: Programme, client: Client, tmp_pa
     assert sorted(table["urn"]) == [990001, 990002]
     assert set(table["role"]) == {"lead_dsl", "deputy_dsl"}
     assert set(table["warr_tense"]) == {"occasionally"}
-    assert set(table["respondent_token"]) == set(Respondent.objects.values_list("token", flat=True))
+    tokens = Respondent.objects.values_list("token", flat=True)
+    assert set(table["respondent_token"]) == {export_token(token) for token in tokens}
+    assert not set(table["respondent_token"]) & set(tokens)  # the export opens no one's link
 
 
 def test_seed_demo_surveys_adds_an_uneven_baseline_once(places: dict[str, object]) -> None:
@@ -359,4 +440,5 @@ def test_seed_demo_surveys_adds_an_uneven_baseline_once(places: dict[str, object
     assert "already" in seed_demo_surveys(by=ACTOR)[0]
     lead = user_create(username="lead", password="x" * 16, by=ACTOR)
     result = selectors.monitoring(wave=Wave.objects.get(), by=lead)
-    assert result.differential.warn
+    assert [row["invited"] for row in result.by_school] == [2, 1, 1]
+    assert result.differential is None  # too few schools to compare without identifying

@@ -87,3 +87,14 @@ def test_removing_the_newest_events_is_found_by_the_anchor(kept: int) -> None:
     assert verify_chain(events[:kept], anchor=anchor).problem == MSG_NO_ANCHOR.format(
         sequence=5, hash=events[-1].hash
     )
+
+
+def test_a_walk_can_start_after_a_trusted_event() -> None:
+    events = chain(5)
+    start = (2, events[1].hash)
+    assert verify_chain(events[2:], start=start).intact
+    events[3].previous_hash = events[2].previous_hash
+    assert verify_chain(events[2:], start=start).problem == MSG_BAD_LINK.format(
+        sequence=4, before=3
+    )
+    assert verify_chain(events[3:], start=start).problem == MSG_GAP.format(sequence=4, expected=3)

@@ -98,11 +98,19 @@ def test_documented_misses(text: str, why: str) -> None:
     assert kinds(text) == [], why
 
 
-def test_flags_unlisted_multi_word_names_of_services() -> None:
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("it was suggested that the Riverside Youth Project could help", "Riverside Youth Project"),
+        ("the Lead DSL (Northmoor) joined", "Northmoor"),
+        ("SAFEGUARDING AUDIT DONE BY THE GOVERNORS", "AUDIT DONE"),
+    ],
+)
+def test_flags_unlisted_names_of_services_and_places_and_capital_headings(
+    text: str, flagged: str
+) -> None:
     """The other side of the trade-off: the writer confirms these."""
-    assert kinds("it was suggested that the Riverside Youth Project could help") == [
-        (Kind.NAME, "Riverside Youth Project")
-    ]
+    assert kinds(text) == [(Kind.NAME, flagged)]
 
 
 def test_deterministic_findings_win_an_overlap() -> None:
@@ -205,3 +213,199 @@ SMALL_NUMBERS = st.integers(min_value=1, max_value=99).map(str)
 def test_plain_prose_gives_no_deterministic_finding(words: list[str], ends: list[str]) -> None:
     text = "".join(word + end for word, end in zip(words, ends, strict=False))
     assert not [f for f in find_identifiers(text) if f.kind in DETERMINISTIC]
+
+
+# Issue 12: names in brackets after a role, in capitals, disguised by look-alike letters or
+# invisible characters, and spaced UPNs.
+
+ZERO_WIDTH = "\u200b"
+CYRILLIC_A = "\u0430"  # looks like a Latin "a"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Lead DSL (Firstname Surname)", [(Kind.NAME, "Firstname Surname")]),
+        ("Lead DSL (Jane), two deputies", [(Kind.NAME, "Jane")]),
+        ("Deputy DSL: Jane Smith", [(Kind.NAME, "Jane Smith")]),
+        ("The Lead DSL is FIRSTNAME SURNAME.", [(Kind.NAME, "FIRSTNAME SURNAME")]),
+        ("FIRSTNAME SURNAME", [(Kind.NAME, "FIRSTNAME SURNAME")]),
+        ("we talked about Jayden SMITH in Year 9", [(Kind.NAME, "Jayden SMITH")]),
+        ("her mum, Sarah, rang", [(Kind.NAME, "Sarah")]),
+        ("the pupil JAYDEN said", [(Kind.NAME, "JAYDEN")]),
+        ("we met MRS KHAN", [(Kind.NAME, "MRS KHAN")]),
+        (f"and then J{CYRILLIC_A}yden Smith said", [(Kind.NAME, f"J{CYRILLIC_A}yden Smith")]),
+        ("and then ΝΙΚΟ Smith said", [(Kind.NAME, "ΝΙΚΟ Smith")]),  # Greek capitals
+        (f"and then Jay{ZERO_WIDTH}den Smith said", [(Kind.NAME, f"Jay{ZERO_WIDTH}den Smith")]),
+        ("and then Ｊａｙｄｅｎ Smith said", [(Kind.NAME, "Ｊａｙｄｅｎ Smith")]),  # full width
+        ("and then Zoë Smith said", [(Kind.NAME, "Zoë Smith")]),
+        ("UPN A123 4567 8901 B noted", [(Kind.UPN, "A123 4567 8901 B")]),
+        ("UPN A123-4567-8901-B noted", [(Kind.UPN, "A123-4567-8901-B")]),
+        ("UPN A123\u00a04567\u00a08901\u00a0B", [(Kind.UPN, "A123\u00a04567\u00a08901\u00a0B")]),
+        ("mobile 07700\u200b900123", [(Kind.PHONE, "07700\u200b900123")]),
+        ("mail jo.bl\u043eggs@example.org", [(Kind.EMAIL, "jo.bl\u043eggs@example.org")]),
+    ],
+)
+def test_finds_what_issue_12_reported(text: str, expected: list[tuple[Kind, str]]) -> None:
+    assert kinds(text) == expected
+
+
+def test_positions_point_at_the_text_as_written() -> None:
+    text = f"Ａ note: then Jay{ZERO_WIDTH}den SMITH and J{CYRILLIC_A}ne Doe came"
+    found = find_identifiers(text)
+    assert [f.text for f in found] == [f"Jay{ZERO_WIDTH}den SMITH", f"J{CYRILLIC_A}ne Doe"]
+    for finding in found:
+        assert text[finding.start : finding.end] == finding.text
+
+
+def test_normalise_reads_the_text_as_it_looks() -> None:
+    read, origins = identifiers.normalise(f"Ｊ{CYRILLIC_A}y{ZERO_WIDTH}dén ІВАN ﬁ")
+    assert read == "Jayden IBAN fi"
+    assert origins == (0, 1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 13)
+
+
+ORDINARY = [
+    "Lead DSL (Early Help trained), two Deputy DSLs and the SENCO.",
+    "LEAD DSL, DEPUTY DSL, HEAD TEACHER AND SENCO.",
+    "The Head Teacher and the Lead DSL met Children's Social Care on Tuesday.",
+    "CHILDREN'S SOCIAL CARE asked the school to complete an Early Help Assessment.",
+    "We agreed to meet on the first Monday of each half term, in the library.",
+    "NEXT MEETING: MARCH, AFTER THE INSET DAY.",
+    "The group reflected on a referral to the MASH and how the front door responded.",
+    "GREATER MANCHESTER POLICE and WEST YORKSHIRE POLICE were mentioned as examples.",
+    "The LA's threshold document (Level 3: Targeted) was discussed.",
+    "Resources: NSPCC Learning, Keeping Children Safe in Education 2024, the continuum of need.",
+    "ACTIONS: DSL to update the safeguarding policy; SSW to share the CAMHS pathway.",
+    "Deputy DSL: check the attendance register with the Education Welfare Officer.",
+    "A Year 8 boy disclosed self-harm; the school nurse and CAMHS were involved.",
+    "The DSL rang the LADO about a member of staff, as KCSIE sets out.",
+    "Ground rules: what is said in the group stays in the group; phones on silent.",
+    "Practicalities: the library, 90 minutes, every six weeks; cover arranged by the Head.",
+    "The team hopes to feel more confident about thresholds and Early Help.",
+    "MANCHESTER, LEEDS and NORTHMOOR were compared; Stoke-on-Trent has a similar model.",
+    "Wellbeing: the DSL is stretched since September; the Deputy Head is off sick.",
+    "The Designated Safeguarding Lead met the Family Support Worker and the Virtual School Head.",
+    "Mum and Dad were invited to the Team Around the Family meeting.",
+    "The SSW signposted the Samaritans, Kooth and the NSPCC helpline.",
+    "RISK ASSESSMENT AND SAFETY PLAN REVIEWED IN JANUARY.",
+    "Attendance dropped after Easter; the Attendance Officer and the Pastoral Lead are involved.",
+    "In the Autumn Term the Governing Body reviewed the Child Protection Policy.",
+    "Online safety: TikTok, Snapchat and WhatsApp groups came up with the Police Schools Officer.",
+    "MULTI-AGENCY SAFEGUARDING HUB (MASH) REFERRAL MADE ON MONDAY.",
+    "The EHCP review with the SENCO and the Educational Psychologist is in May.",
+    "Prevent referral discussed with the Channel panel and the LA's Prevent Lead.",
+    "Topics: domestic abuse, county lines and child-on-child abuse; the DSL Network in June.",
+    "Lead DSL (Head Teacher), Deputy DSL (SENCO), Deputy DSL (Pastoral Manager).",
+    "DEPUTY DSL (ASSISTANT HEAD), DEPUTY DSL (YEAR 6 TEACHER)",
+    "ST JOSEPH'S CATHOLIC INFANT SCHOOL and St Bede's Catholic High School joined.",
+]
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_ordinary_safeguarding_sentences_give_nothing(text: str) -> None:
+    assert kinds(text) == []
+
+
+ROLES_AND_PLACES = [
+    "Lead DSL",
+    "Deputy DSL",
+    "Head Teacher",
+    "Headteacher",
+    "Deputy Head",
+    "SENCO",
+    "Children's Social Care",
+    "Early Help",
+    "the front door",
+    "MASH",
+    "CAMHS",
+    "the LADO",
+    "Year 9",
+    "St Bede's High School",
+    "Primary School",
+    "Academy",
+    "Safeguarding Governor",
+    "Family Support Worker",
+    "March",
+    "Monday",
+    "the Autumn Term",
+    "half term",
+    "Christmas",
+    "Northmoor",
+    "Manchester",
+    "Greater Manchester Police",
+    "West Yorkshire",
+    "the NSPCC",
+    "Keeping Children Safe in Education",
+]
+JOINS = [", ", ". ", "; ", " and ", " with ", " in ", " at ", "\n", " – ", ": "]
+
+
+def _cased(phrase: str, case: str) -> str:
+    if case == "upper":
+        return phrase.upper()
+    if case == "title":
+        return " ".join(word[:1].upper() + word[1:] for word in phrase.split(" "))
+    return phrase
+
+
+@given(
+    phrases=st.lists(
+        st.tuples(st.sampled_from(ROLES_AND_PLACES), st.sampled_from(["as is", "upper", "title"])),
+        min_size=1,
+        max_size=12,
+    ),
+    joins=st.lists(st.sampled_from(JOINS), min_size=12, max_size=12),
+)
+def test_roles_services_months_and_places_in_any_case_give_nothing(
+    phrases: list[tuple[str, str]], joins: list[str]
+) -> None:
+    text = "".join(
+        _cased(phrase, case) + join for (phrase, case), join in zip(phrases, joins, strict=False)
+    )
+    assert kinds(text) == []
+
+
+FIRST_NAMES = ["Jayden", "Amira", "Olivia", "Kacper", "Mohammed", "Ellie", "Tomasz", "Grace"]
+SURNAMES = ["Smith", "Khan", "Nowak", "O'Brien", "Smith-Jones", "Patel", "McDonald", "Okafor"]
+LOOK_ALIKES = {"a": "\u0430", "e": "\u0435", "o": "\u043e", "p": "\u0440", "c": "\u0441"}
+SETTINGS = [
+    "We talked about {name} and the worry at home.",
+    "Lead DSL ({name})",
+    "Deputy DSL: {name}",
+    "the worry was that {name} had stopped eating",
+]
+
+
+@st.composite
+def disguised_names(draw: st.DrawFn) -> str:
+    """A full name in Title Case or capitals, with some letters swapped for Cyrillic
+    look-alikes and zero-width spaces between some letters."""
+    name = f"{draw(st.sampled_from(FIRST_NAMES))} {draw(st.sampled_from(SURNAMES))}"
+    if draw(st.booleans()):
+        name = name.upper()
+    characters = []
+    for character in name:
+        if character in LOOK_ALIKES and draw(st.booleans()):
+            character = LOOK_ALIKES[character]
+        characters.append(character)
+        if character.isalpha() and draw(st.integers(0, 9)) == 0:
+            characters.append(ZERO_WIDTH)
+    return "".join(characters).rstrip(ZERO_WIDTH)
+
+
+@given(name=disguised_names(), setting=st.sampled_from(SETTINGS))
+def test_a_disguised_full_name_is_found(name: str, setting: str) -> None:
+    assert (Kind.NAME, name) in kinds(setting.format(name=name))
+
+
+@st.composite
+def spaced_upns(draw: st.DrawFn) -> str:
+    """A UPN written in groups, as on a form: A123 4567 8901 B, with spaces or hyphens."""
+    upn = draw(upns())
+    separator = draw(st.sampled_from([" ", "-"]))
+    return separator.join([upn[:4], upn[4:8], upn[8:12], upn[12:]])
+
+
+@given(before=SAFE_TEXT, upn=spaced_upns(), after=SAFE_TEXT)
+def test_a_spaced_upn_is_found(before: str, upn: str, after: str) -> None:
+    assert (Kind.UPN, upn) in kinds(f"{before} {upn} {after}")

@@ -57,3 +57,30 @@ def user_memberships(user: AbstractBaseUser) -> list[Membership]:
         cached = list(Membership.objects.filter(user=user).select_related("authority", "school"))
         user._threshold_memberships = cached  # type: ignore[attr-defined]
     return cached
+
+
+def may_manage_person(actor: AbstractBaseUser | AnonymousUser, person: AbstractBaseUser) -> bool:
+    """Whether `actor` may manage `person`'s account as a whole (deactivate, reset their
+    authenticator, unlock): a holder of `users.manage` everywhere, or in every LA the person
+    belongs to (directly, or through a school). Nobody manages themselves this way, and only
+    a holder everywhere manages a person with a global role or with no place yet."""
+    if actor.pk == person.pk:
+        return False
+    places = []
+    for membership in user_memberships(person):
+        if membership.role_class.scope is Scope.GLOBAL:
+            return holds_everywhere(actor, Permission.USERS_MANAGE)
+        places.append(membership.authority or membership.school.authority)
+    if not places:
+        return holds_everywhere(actor, Permission.USERS_MANAGE)
+    return all(has_permission(actor, Permission.USERS_MANAGE, authority=la) for la in places)
+
+
+def holds_everywhere(user: AbstractBaseUser | AnonymousUser, permission: Permission) -> bool:
+    """Whether `user` holds `permission` through a global role (everywhere, in no LA too)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return any(
+        m.role_class.scope is Scope.GLOBAL and permission in m.role_class.permissions
+        for m in user_memberships(user)
+    )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.urls import resolve
 from django.urls.exceptions import Resolver404
 
@@ -18,6 +18,10 @@ OPEN_VIEWS = frozenset(
         "accounts:two_factor_setup",
         "accounts:two_factor_verify",
         "core:health",
+        "core:help",
+        "core:accessibility",
+        "core:privacy",
+        "core:cookies",
     }
 )
 """Views a signed-in user may reach before giving a second factor."""
@@ -25,7 +29,8 @@ OPEN_VIEWS = frozenset(
 
 class TwoFactorMiddleware:
     """Send a signed-in user who must use 2FA, and has not this session, to set it up or
-    verify a code. Runs after django_otp's OTPMiddleware (which sets `user.is_verified`)."""
+    verify a code, with `next=` the page they asked for. Runs after django_otp's OTPMiddleware
+    (which sets `user.is_verified`)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -39,7 +44,7 @@ class TwoFactorMiddleware:
             and two_factor_required(user)
         ):
             target = "two_factor_verify" if confirmed_device(user) else "two_factor_setup"
-            return redirect(f"accounts:{target}")
+            return redirect_to_login(request.get_full_path(), f"accounts:{target}")
         return self.get_response(request)
 
     @staticmethod

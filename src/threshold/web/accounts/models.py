@@ -12,6 +12,11 @@ from threshold.web.organisations.models import LocalAuthority, School
 class User(AbstractUser):
     """A person who signs in. What they may do comes only from their memberships."""
 
+    @property
+    def shown_name(self) -> str:
+        """Their full name, else their username."""
+        return self.get_full_name() or self.get_username()
+
 
 class Membership(models.Model):
     """`user` holds `role` in `authority` or `school` (or everywhere, for global roles).

@@ -14,6 +14,8 @@ class Permission(StrEnum):
     """Create accounts and grant or revoke roles."""
     ORGANISATIONS_MANAGE = "organisations.manage"
     """Import and correct local authorities and schools."""
+    AUTHORITY_SETTINGS_EDIT = "organisations.settings_edit"
+    """Edit an LA's settings: its display name, front door, audit and help contacts."""
     PROGRAMME_MANAGE = "programme.manage"
     """Run the supervision programme: enrol schools, assign SSWs, see delivery."""
     SUPERVISION_VIEW = "supervision.view"

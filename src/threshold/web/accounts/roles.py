@@ -49,6 +49,7 @@ class LaLead(Role):
         {
             Permission.AUDIT_VIEW,
             Permission.USERS_MANAGE,
+            Permission.AUTHORITY_SETTINGS_EDIT,
             Permission.PROGRAMME_MANAGE,
             Permission.SUPERVISION_VIEW,
             Permission.SURVEY_RESULTS_VIEW,
@@ -123,7 +124,12 @@ class SystemAdmin(Role):
     name = RoleName.SYSTEM_ADMIN
     scope = Scope.GLOBAL
     permissions = frozenset(
-        {Permission.AUDIT_VIEW, Permission.USERS_MANAGE, Permission.ORGANISATIONS_MANAGE}
+        {
+            Permission.AUDIT_VIEW,
+            Permission.USERS_MANAGE,
+            Permission.ORGANISATIONS_MANAGE,
+            Permission.AUTHORITY_SETTINGS_EDIT,
+        }
     )
     summary = "Runs the service: accounts, local authorities and schools, the audit log."
 

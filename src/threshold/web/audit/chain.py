@@ -28,7 +28,10 @@ MSG_BAD_LINK = (
     "(an event before it was changed, removed or inserted)"
 )
 MSG_GAP = "event #{sequence}: expected #{expected} next (events are missing)"
-MSG_NO_ANCHOR = "the chain does not hold the anchor #{sequence} {hash} (events were removed)"
+MSG_NO_ANCHOR = (
+    "the chain does not hold the anchor #{sequence} {hash} (events up to it were changed and "
+    "rehashed, or removed)"
+)
 
 
 def canonical_json(fields: Mapping[str, object]) -> str:
@@ -63,15 +66,20 @@ class Verification:
 
 
 def verify_chain(
-    events: Iterable[AuditEvent], *, anchor: tuple[int, str] | None = None
+    events: Iterable[AuditEvent],
+    *,
+    anchor: tuple[int, str] | None = None,
+    start: tuple[int, str] = (0, GENESIS_HASH),
 ) -> Verification:
     """Walk `events` in sequence order; stop at the first that breaks the chain.
 
-    `anchor` is a (sequence, hash) recorded earlier outside the database (the head that a
-    previous verification printed): the chain must still hold it, so removing recent events
-    is detected too.
+    `anchor` is a (sequence, hash) recorded earlier outside the database (a published anchor,
+    or the head that a previous verification printed): the chain must still hold it, so
+    removing or rehashing events up to it is detected too. `start` is the (sequence, hash) of
+    a trusted event that `events` follow (by default, the genesis before event 1).
     """
-    previous_hash, expected, count, anchor_seen = GENESIS_HASH, 1, 0, anchor is None
+    (last, previous_hash), count, anchor_seen = start, 0, anchor is None
+    expected = last + 1
     for event in events:
         count += 1
         if event.sequence != expected:

@@ -28,6 +28,14 @@ class AuditAction(Code):
     TWO_FACTOR_ADDED = "two_factor_added", "Added an authenticator app"
     TWO_FACTOR_VERIFIED = "two_factor_verified", "Verified a security code"
     TWO_FACTOR_FAILED = "two_factor_failed", "Entered a wrong security code"
+    ANCHOR = "anchor", "Published an audit anchor"
+    PASSWORD_CHANGED = "password_changed", "Changed their password"
+    PASSWORD_RESET = "password_reset", "Reset a forgotten password"
+    RECOVERY_CODES_CREATED = "recovery_codes_created", "Generated recovery codes"
+    RECOVERY_CODE_USED = "recovery_code_used", "Signed in with a recovery code"
+    TWO_FACTOR_RESET = "two_factor_reset", "Reset someone's authenticator app"
+    UNLOCKED = "unlocked", "Unlocked someone's account"
+    DEMO_SEEDED = "demo_seeded", "Seeded demo data"
 
 
 class AppendOnlyError(Exception):

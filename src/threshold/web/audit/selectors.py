@@ -10,6 +10,12 @@ from django.db.models import QuerySet
 
 from threshold.web.audit.models import AuditEvent
 
+HIDDEN_FROM_LAS = "surveys.response"
+"""Events about one survey response, which services no longer record (an LA's staff could
+line them up with a person's other events); those in older chains are shown to global
+viewers only."""
+RESPONDENT_PREFIX = "respondent:"
+
 
 @dataclass(frozen=True)
 class AuditFilters:
@@ -29,6 +35,9 @@ def audit_event_list(*, filters: AuditFilters) -> QuerySet[AuditEvent]:
     events = AuditEvent.objects.all()
     if filters.authority_codes is not None:
         events = events.filter(authority_code__in=list(filters.authority_codes))
+        events = events.exclude(object_type=HIDDEN_FROM_LAS).exclude(
+            actor__startswith=RESPONDENT_PREFIX
+        )
     if filters.action:
         events = events.filter(action=filters.action)
     if filters.actor:

@@ -9,6 +9,8 @@ urlpatterns = [
     path("", include("threshold.web.core.urls")),
     path("accounts/", include("threshold.web.accounts.urls")),
     path("audit/", include("threshold.web.audit.urls")),
+    path("people/", include("threshold.web.people.urls")),
+    path("organisations/", include("threshold.web.organisations.urls")),
     path("", include("threshold.web.programme.urls")),
     path("supervision/", include("threshold.web.supervision.urls")),
     path("insights/", include("threshold.web.insights.urls")),

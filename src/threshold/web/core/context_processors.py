@@ -12,6 +12,12 @@ from threshold.web.accounts.permissions import Permission
 NAVIGATION = (
     ("core:home", "Home", None),
     ("audit:event_list", "Audit log", Permission.AUDIT_VIEW),
+    ("people:person_list", "People", Permission.USERS_MANAGE),
+    (
+        "organisations:authority_list",
+        "Local authorities",
+        (Permission.ORGANISATIONS_MANAGE, Permission.AUTHORITY_SETTINGS_EDIT),
+    ),
     ("programme:programme_list", "Programmes", Permission.PROGRAMME_MANAGE),
     ("programme:school_list", "Schedule", Permission.SUPERVISION_VIEW),
     ("supervision:session_list", "Supervision records", Permission.SUPERVISION_VIEW),

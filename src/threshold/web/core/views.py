@@ -1,8 +1,11 @@
-"""Home (one page that shows each role its places and what it can do) and the health check."""
+"""Home (one page that shows each role its places and what it can do), the health check, and
+the service's own pages (help, accessibility, privacy, cookies), which need no sign-in."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -14,6 +17,7 @@ from threshold.web.accounts.permissions import Permission
 from threshold.web.accounts.roles import RoleName, Scope
 from threshold.web.accounts.selectors import confirmed_device, membership_list
 from threshold.web.core.context_processors import may_follow
+from threshold.web.organisations.selectors import help_authority
 
 EVERYWHERE = "all local authorities and schools"
 PLACES_LABEL = {
@@ -23,6 +27,16 @@ PLACES_LABEL = {
 }
 LINKS = (
     (Permission.AUDIT_VIEW, "audit:event_list", "Read the audit log"),
+    (
+        Permission.USERS_MANAGE,
+        "people:person_list",
+        "Manage people: invite them, change their roles, deactivate accounts",
+    ),
+    (
+        (Permission.ORGANISATIONS_MANAGE, Permission.AUTHORITY_SETTINGS_EDIT),
+        "organisations:authority_list",
+        "Local authorities: their schools, front door, help and audit contacts",
+    ),
     (Permission.PROGRAMME_MANAGE, "programme:programme_list", "Run the supervision programme"),
     (Permission.SUPERVISION_VIEW, "programme:school_list", "See the supervision schedule"),
     (
@@ -97,3 +111,37 @@ def health(request: HttpRequest) -> JsonResponse:
     except DatabaseError:
         return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@require_GET
+def help_page(request: HttpRequest) -> HttpResponse:
+    """Help and contact: the person's LA's help contact and front door where they belong to one
+    LA, else the service's."""
+    context = {
+        "authority": help_authority(request.user),
+        "service_contact": settings.HELP_CONTACT,
+    }
+    return render(request, "core/help.html", context)
+
+
+@require_GET
+def accessibility(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/accessibility.html")
+
+
+@require_GET
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/privacy.html")
+
+
+@require_GET
+def cookies(request: HttpRequest) -> HttpResponse:
+    """The cookies the service sets, named as the settings name them."""
+    context = {
+        "session_cookie": settings.SESSION_COOKIE_NAME,
+        "session_minutes": settings.SESSION_COOKIE_AGE // 60,
+        "csrf_cookie": settings.CSRF_COOKIE_NAME,
+        "csrf_days": settings.CSRF_COOKIE_AGE // (24 * 60 * 60),
+        "messages_cookie": CookieStorage.cookie_name,
+    }
+    return render(request, "core/cookies.html", context)

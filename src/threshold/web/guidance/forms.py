@@ -21,7 +21,7 @@ from threshold.web.guidance.content import (
 from threshold.web.guidance.models import ConcernCategory, InformationLineCall, PathwayOutcome
 from threshold.web.guidance.pathway import LABELS, Question, Route
 from threshold.web.organisations.models import School
-from threshold.web.supervision.forms import CheckedForm, DateInput
+from threshold.web.supervision.forms import CheckedModelForm, DateInput
 
 ROUTES = [(route.value, label) for route, label in LABELS.items()]
 MSG_CHOOSE = "Select an answer"
@@ -136,7 +136,7 @@ class OutcomeForm(SchoolChoiceForm):
     )
 
 
-class CallForm(CheckedForm):
+class CallForm(CheckedModelForm):
     school = forms.ModelChoiceField(label="School", queryset=School.objects.none())
     called_at = forms.DateTimeField(
         label=InformationLineCall._meta.get_field("called_at").verbose_name,

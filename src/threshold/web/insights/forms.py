@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from threshold.frontdoor import LIMITS
+
 FORMAT_CHOICES = (
     ("ssd", "Standard Safeguarding Dataset extract (CSV: ssd_contacts or ssd_cin_episodes)"),
     ("annex-a", "Ofsted Annex A (workbook with Lists 1 and 3, or one list as CSV)"),
@@ -11,6 +13,10 @@ FORMAT_CHOICES = (
     ("mapped", "Another CSV or Excel export, read through a profile"),
 )
 MSG_NEEDS_PROFILE = "Choose the profile (.toml) that maps this export's columns"
+MSG_TOO_LARGE = (
+    "The file is {size:,} bytes, over the limit of {limit:,}: split the export (for example by "
+    "date) into smaller files"
+)
 
 
 class ImportForm(forms.Form):
@@ -23,6 +29,15 @@ class ImportForm(forms.Form):
         required=False,
         help_text="A .toml file naming the export's column for each field",
     )
+
+    def clean_file(self) -> object:
+        """Refuse an upload over the import's size limit before it is imported."""
+        upload = self.cleaned_data["file"]
+        if upload.size > LIMITS.file_bytes:
+            raise forms.ValidationError(
+                MSG_TOO_LARGE.format(size=upload.size, limit=LIMITS.file_bytes)
+            )
+        return upload
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}

@@ -24,6 +24,10 @@ class FrontDoorImport(models.Model):
     quarantined = models.PositiveIntegerField()
     summary = models.JSONField(default=dict)
     """What each part of the file did to the store, and what loading did to the database."""
+    store_version = models.CharField(max_length=16, blank=True)
+    """The version of the LA's store this import left (the database holds exactly it)."""
+    key_fingerprint = models.CharField(max_length=16, blank=True)
+    """Names the store's pseudonymisation key, so that a lost or replaced key is noticed."""
 
     class Meta:
         ordering = ("-imported_at",)

@@ -21,7 +21,6 @@ import pandas as pd
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Max, Min
 
-from threshold.frontdoor import Store
 from threshold.measures import MeasureSpec, build_measures, school_year_window
 from threshold.model import ContactOutcome, OutcomeMeasure
 from threshold.web.accounts.authorisation import has_permission, user_memberships
@@ -29,7 +28,7 @@ from threshold.web.accounts.permissions import Permission
 from threshold.web.accounts.selectors import authorities_where
 from threshold.web.audit.services import Actor, audit_read
 from threshold.web.insights.models import Contact, FrontDoorImport, Referral
-from threshold.web.insights.services import authority_store
+from threshold.web.insights.services import authority_state
 from threshold.web.organisations.models import LocalAuthority, School
 
 MEASURES = ("contacts", "nfa_contacts", "non_urgent_contacts", "referrals")
@@ -327,8 +326,8 @@ def import_list(authority: LocalAuthority) -> list[FrontDoorImport]:
 
 def link_queue(authority: LocalAuthority) -> pd.DataFrame:
     """The school names the LA's store is waiting for a decision on (empty if none)."""
-    store = authority_store(authority)
-    queue = Store(store).link_queue() if store.is_dir() else None
+    store = authority_state(authority)
+    queue = store.link_queue() if store is not None else None
     if queue is None:
         return pd.DataFrame({"example": [], "mentions": [], "candidates": []})
     return queue[queue["la_code"] == authority.la_code]
@@ -337,8 +336,8 @@ def link_queue(authority: LocalAuthority) -> pd.DataFrame:
 def quarantine_list(*, authority: LocalAuthority, by: Actor) -> tuple[pd.DataFrame, int]:
     """The LA's quarantined records (child-level: an audited read), the first QUARANTINE_SHOWN
     rows and how many there are."""
-    store = authority_store(authority)
-    frame = Store(store).quarantine() if store.is_dir() else pd.DataFrame()
+    store = authority_state(authority)
+    frame = store.quarantine() if store is not None else pd.DataFrame()
     if not frame.empty:
         frame = frame[frame["la_code"] == authority.la_code]
     audit_read(

@@ -1,19 +1,20 @@
-"""Importing an LA's front-door export: through `threshold.frontdoor.import_export` (the CLI's
-code path) into the LA's store, then the store's contacts and referrals into the database.
+"""Importing an LA's front-door export: through `threshold.frontdoor` (the CLI's code path)
+into the LA's store, then the store's contacts and referrals into the database.
 
 The database mirrors the store: after an import, the LA's contacts and referrals in the
 database are exactly the store's (new ones created, changed ones updated, gone ones deleted).
-The import runs on a copy of the store, which replaces the store only after the database
-transaction has committed, so a failure anywhere leaves both as they were.
+Under the store's lock, the import is staged as a new version of the store, the database
+transaction loads it and records its name, and only then does the store point at it. The
+database's commit decides: a crash before it leaves both as they were; a crash after it is
+completed by the next import, which points the store at the version the database holds.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
+import re
 import shutil
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,15 @@ import pandas as pd
 from django.conf import settings
 from django.db import connection, transaction
 
-from threshold.frontdoor import ImportResult, Profile, Store, import_export
+from threshold.frontdoor import (
+    ImportResult,
+    LockedStore,
+    Profile,
+    Store,
+    key_fingerprint,
+    lock_store,
+    stage_import,
+)
 from threshold.model import InputError
 from threshold.web.audit.models import AuditAction
 from threshold.web.audit.services import Actor, record_event
@@ -30,6 +39,18 @@ from threshold.web.organisations.models import LocalAuthority, School
 
 STORE_VARIABLE = "THRESHOLD_FRONTDOOR_STORE"
 STORE_IGNORE = "# Child-level front-door data: never commit it.\n*\n"
+LOCK_WAIT = 30.0
+"""Seconds an import waits for another import of the same LA to finish."""
+
+MSG_KEY_LOST = (
+    "LA {la}: the front-door store {path} has lost the pseudonymisation key its earlier imports "
+    "used; restore the store from a backup{hint} (a new key would give every child a new id)"
+)
+MSG_KEY_CHANGED = (
+    "LA {la}: the front-door store {path} has a pseudonymisation key other than the one its "
+    "earlier imports used; restore the store's .pseudonym-key from a backup"
+)
+MSG_MOVED_AWAY = ": {path} holds the store as an interrupted import left it"
 
 
 class FrontDoorError(Exception):
@@ -66,6 +87,19 @@ def authority_store(authority: LocalAuthority) -> Path:
     return store_root() / authority.la_code
 
 
+def authority_state(authority: LocalAuthority) -> Store | None:
+    """The LA's store as the database holds it: the version its latest import left (None
+    before any import)."""
+    directory = authority_store(authority)
+    if not directory.is_dir():
+        return None
+    latest = _latest(authority)
+    held = latest.store_version if latest is not None else ""
+    if held and (directory / "versions" / held).is_dir():
+        return Store(directory, held)
+    return Store(directory)
+
+
 def frontdoor_import(
     *,
     authority: LocalAuthority,
@@ -77,43 +111,94 @@ def frontdoor_import(
     """Import the export at `path` into the LA's store and the database, all or nothing.
 
     Every school in the database is the register (linkage stays within the LA). Raises
-    FrontDoorError when the file cannot be read at all.
+    FrontDoorError when the file cannot be read at all, another import of the LA is running,
+    or the store has lost its key.
     """
     root = store_root()
     root.mkdir(parents=True, exist_ok=True)
     if not (root / ".gitignore").exists():
         (root / ".gitignore").write_text(STORE_IGNORE, encoding="utf-8")
-    store = authority_store(authority)
-    with (root / f".{authority.la_code}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one import at a time per LA: released on close
-        working = root / f".{authority.la_code}-{uuid.uuid4().hex[:8]}"
-        if store.is_dir():
-            shutil.copytree(store, working)
-        try:
-            try:
-                result = import_export(
-                    path,
-                    format=format,
-                    la_code=authority.la_code,
-                    store=working,
-                    profile=profile,
-                    register=_register(),
-                )
-            except InputError as error:
-                raise FrontDoorError(str(error)) from error
+    directory = authority_store(authority)
+    try:
+        with lock_store(directory, wait=LOCK_WAIT) as store:
+            _recover(authority, store)
+            fingerprint = _checked_key(authority, store)
+            _remove_old_copies(authority)
+            staged = stage_import(
+                path,
+                target=store,
+                format=format,
+                la_code=authority.la_code,
+                profile=profile,
+                register=_register(),
+            )
             record = _load(
                 authority=authority,
-                store=Store(working),
-                result=result,
+                store=Store(directory, staged.version),
+                result=staged.result,
                 sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
                 file_name=path.name,
+                version=staged.version,
+                fingerprint=fingerprint,
                 by=by,
             )
-            _replace(store, working)
-        finally:
-            if working.exists():
-                shutil.rmtree(working)
+            store.publish(staged.version)
+            store.tidy()
+    except InputError as error:
+        raise FrontDoorError(str(error)) from error
     return record
+
+
+def _latest(authority: LocalAuthority) -> FrontDoorImport | None:
+    return (
+        FrontDoorImport.objects.filter(authority=authority)
+        .exclude(store_version="")
+        .order_by("-imported_at", "-pk")
+        .first()
+    )
+
+
+def _recover(authority: LocalAuthority, store: LockedStore) -> None:
+    """Finish what an interrupted import left: point the store at the version the database
+    committed, and remove versions no one reads."""
+    latest = _latest(authority)
+    held = latest.store_version if latest is not None else ""
+    if held and held > (store.version or "") and (store.directory / "versions" / held).is_dir():
+        store.publish(held)
+    store.tidy(keep=frozenset({held} - {""}))
+
+
+def _remove_old_copies(authority: LocalAuthority) -> None:
+    """Remove the working copies (each with a copy of the key) and the lock that imports made
+    beside the store before it had versions; run once the store's own key is checked."""
+    copies = re.compile(rf"\.{authority.la_code}-(old-)?[0-9a-f]{{8}}|\.{authority.la_code}\.lock")
+    for leftover in store_root().glob(f".{authority.la_code}[-.]*"):
+        if copies.fullmatch(leftover.name):
+            if leftover.is_dir():
+                shutil.rmtree(leftover)
+            else:
+                leftover.unlink()
+
+
+def _checked_key(authority: LocalAuthority, store: LockedStore) -> str:
+    """The fingerprint of the store's key, refusing a store whose key was lost or replaced
+    after the LA's earlier imports (a new key would change every pseudonymous id)."""
+    earlier = (
+        FrontDoorImport.objects.filter(authority=authority)
+        .exclude(key_fingerprint="")
+        .values_list("key_fingerprint", flat=True)
+        .first()
+    )
+    if earlier and not store.has_key():
+        moved = sorted(store.directory.parent.glob(f".{authority.la_code}-old-*"))
+        hint = MSG_MOVED_AWAY.format(path=moved[-1]) if moved else ""
+        raise FrontDoorError(
+            MSG_KEY_LOST.format(la=authority.la_code, path=store.directory, hint=hint)
+        )
+    fingerprint = key_fingerprint(store.key())
+    if earlier and fingerprint != earlier:
+        raise FrontDoorError(MSG_KEY_CHANGED.format(la=authority.la_code, path=store.directory))
+    return fingerprint
 
 
 def _register() -> pd.DataFrame:
@@ -124,16 +209,6 @@ def _register() -> pd.DataFrame:
     )
 
 
-def _replace(store: Path, working: Path) -> None:
-    """Put the imported copy in the store's place (the old store is removed afterwards)."""
-    old = store.with_name(f".{store.name}-old-{uuid.uuid4().hex[:8]}")
-    if store.exists():
-        store.rename(old)
-    working.rename(store)
-    if old.exists():
-        shutil.rmtree(old)
-
-
 @transaction.atomic
 def _load(
     *,
@@ -142,6 +217,8 @@ def _load(
     result: ImportResult,
     sha256: str,
     file_name: str,
+    version: str,
+    fingerprint: str,
     by: Actor,
 ) -> FrontDoorImport:
     """Make the LA's contacts and referrals in the database the store's; record and audit it."""
@@ -163,6 +240,8 @@ def _load(
         records=records,
         loaded=sum(part.new + part.updated + part.unchanged for part in result.parts),
         quarantined=result.quarantined,
+        store_version=version,
+        key_fingerprint=fingerprint,
         summary={
             "parts": parts,
             "contacts": vars(contacts),

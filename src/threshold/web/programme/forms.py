@@ -1,4 +1,5 @@
-"""Forms of the programme pages: plain-English labels; the services check the rules."""
+"""Forms of the programme pages: plain-English labels; the services check the rules. Forms with
+free text are `CheckedForm`s: their text is checked for identifying details when saved."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from threshold.model import ChangedBy, SessionFormat, SessionMode
 from threshold.web.accounts.models import User
 from threshold.web.organisations.models import LocalAuthority
 from threshold.web.programme.models import BlockedDate, Enrolment, Programme
+from threshold.web.supervision.forms import CheckedForm
 
 MSG_WHOLE_NUMBER = "Enter a whole number"
 MSG_DATE = "Enter a real date"
@@ -130,7 +132,7 @@ class EnrolmentForm(forms.Form):
         return self.candidates.get(self.cleaned_data["ssw"])
 
 
-class CalendarForm(forms.Form):
+class CalendarForm(CheckedForm):
     date = _date("Date")
     kind = forms.ChoiceField(label="What kind of day", choices=BlockedDate.Kind.choices)
     note = forms.CharField(
@@ -156,19 +158,19 @@ class PlanForm(forms.Form):
         return _when(self.cleaned_data)
 
 
-class RescheduleForm(forms.Form):
+class RescheduleForm(CheckedForm):
     date = _date("New date")
     time = _time()
     changed_by = forms.ChoiceField(label="Who asked to move it", choices=ChangedBy.choices())
-    reason = forms.CharField(label="Why", max_length=300, widget=forms.Textarea)
+    change_reason = forms.CharField(label="Why", max_length=300, widget=forms.Textarea)
 
     def scheduled_for(self) -> dt.datetime | None:
         return _when(self.cleaned_data)
 
 
-class CancelForm(forms.Form):
+class CancelForm(CheckedForm):
     changed_by = forms.ChoiceField(label="Who cancelled it", choices=ChangedBy.choices())
-    reason = forms.CharField(label="Why", max_length=300, widget=forms.Textarea)
+    change_reason = forms.CharField(label="Why", max_length=300, widget=forms.Textarea)
 
 
 class HeldForm(forms.Form):
@@ -178,7 +180,7 @@ class HeldForm(forms.Form):
     duration_minutes = _number("How long it lasted, in minutes", minimum=1, maximum=240)
 
 
-class MeetingForm(forms.Form):
+class MeetingForm(CheckedForm):
     authority = forms.ChoiceField(label="Local authority")
     held_on = _date("Date of the meeting")
     attendees = forms.MultipleChoiceField(label="Who attended")

@@ -2,7 +2,11 @@
 sessions planned and held. The content of a session (the record of supervision, the DSL's
 worksheet and reflection) lives in `threshold.web.supervision`.
 
-Codes are the data contract's (`threshold.model`), so exports need no translation.
+Codes are the data contract's (`threshold.model`), so exports need no translation. Free text
+(a calendar note, why a session was moved or cancelled, a meeting's topics) is checked for
+identifying details before it is saved (`threshold.web.supervision.identifiers`); what the
+writer confirmed as not identifying is kept in `confirmed_not_identifying` as
+[{"field", "kind", "text"}, …].
 """
 
 from __future__ import annotations
@@ -82,7 +86,6 @@ class Enrolment(models.Model):
         max_length=16, choices=Agreement.choices, default=Agreement.NOT_SENT
     )
     withdrawn_on = models.DateField(null=True, blank=True)
-    withdrawal_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         constraints = (
@@ -106,7 +109,8 @@ class BlockedDate(models.Model):
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="calendar")
     date = models.DateField()
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.BLOCKED)
-    note = models.CharField(max_length=200, blank=True)
+    note = models.CharField("Note", max_length=200, blank=True)
+    confirmed_not_identifying = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = (
@@ -133,7 +137,8 @@ class SupervisionSession(models.Model):
     mode = models.CharField(max_length=16, choices=SessionMode.choices())
     status = models.CharField(max_length=16, choices=SessionStatus.choices(), blank=True)
     changed_by = models.CharField(max_length=8, choices=ChangedBy.choices(), blank=True)
-    change_reason = models.CharField(max_length=300, blank=True)
+    change_reason = models.CharField("Reason", max_length=300, blank=True)
+    confirmed_not_identifying = models.JSONField(default=list, blank=True)
     rescheduled_to = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="rescheduled_from"
     )
@@ -155,7 +160,8 @@ class CommunityMeeting(models.Model):
     )
     held_on = models.DateField()
     attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="community_meetings")
-    topics = models.TextField(help_text="What was discussed, without identifying anyone.")
+    topics = models.TextField("Topics", help_text="What was discussed, without identifying anyone.")
+    confirmed_not_identifying = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ("-held_on",)

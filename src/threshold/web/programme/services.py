@@ -1,12 +1,13 @@
 """Writes of the supervision programme: programmes, enrolments (from the allocation file),
 caseloads and agreements, school calendars, sessions and community-of-practice meetings.
-Each is one transaction with an audit event."""
+Each is one transaction with an audit event. Free text with identifying details that the writer
+has not confirmed raises `IdentifyingDetailsFound` (supervision's check), saving nothing."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -17,7 +18,7 @@ from threshold.model import Arm, ChangedBy, SessionFormat, SessionMode, SessionS
 from threshold.web.accounts.models import User
 from threshold.web.audit.models import AuditAction
 from threshold.web.audit.services import Actor, record_event, target_of
-from threshold.web.organisations.models import LocalAuthority, School
+from threshold.web.organisations.models import LocalAuthority, School, SchoolStatus
 from threshold.web.programme.models import (
     BlockedDate,
     CommunityMeeting,
@@ -26,6 +27,7 @@ from threshold.web.programme.models import (
     SupervisionSession,
 )
 from threshold.web.programme.selectors import day_text, ssw_candidates
+from threshold.web.supervision.services import check_texts, confirmations_detail
 
 MSG_PROGRAMME_EXISTS = "{authority} already has a programme for {year}: edit that one"
 MSG_SCHOOL_YEAR = "write the school year as YYYY/YY, for example 2024/25"
@@ -35,6 +37,11 @@ MSG_UNKNOWN_SCHOOL = (
     "allocations.csv row {row} [urn]: school {urn} is not in Threshold; import it first "
     "(threshold web import-organisations) or correct the URN"
 )
+MSG_SCHOOL_CLOSED = (
+    "allocations.csv row {row} [urn]: school {urn} ({name}) closed on {date}; a closed school "
+    "cannot be enrolled: remove the row{successor}"
+)
+MSG_SUCCESSOR = ", or allocate its successor, URN {urn}, if the trial's protocol allows"
 MSG_SCHOOL_ELSEWHERE = (
     "allocations.csv row {row} [urn]: school {urn} is in {other}, not {authority}; "
     "remove the row or upload it to that LA's programme"
@@ -242,6 +249,18 @@ def enrolments_import(
             )
         values = _allocation_values(row)
         enrolment = existing.get(urn)
+        if enrolment is None and school.status == SchoolStatus.CLOSED:
+            raise ProgrammeError(
+                MSG_SCHOOL_CLOSED.format(
+                    row=number,
+                    urn=urn,
+                    name=school.name,
+                    date=day_text(school.closed_on) if school.closed_on else "an unknown date",
+                    successor=MSG_SUCCESSOR.format(urn=school.successor_urn)
+                    if school.successor_urn
+                    else "",
+                )
+            )
         if enrolment is None:
             Enrolment.objects.create(programme=programme, school=school, **values)
             counts["created"] += 1
@@ -312,12 +331,25 @@ def enrolment_update(
 
 @transaction.atomic
 def calendar_date_add(
-    *, enrolment: Enrolment, date: dt.date, kind: str, by: Actor, note: str = ""
+    *,
+    enrolment: Enrolment,
+    date: dt.date,
+    kind: str,
+    by: Actor,
+    note: str = "",
+    confirmed: Collection[str] = (),
 ) -> BlockedDate:
     """Mark a day in the school's calendar: blocked (no sessions) or an INSET day (preferred)."""
+    confirmations = check_texts(BlockedDate, {"note": note}, confirmed)
     try:
         with transaction.atomic():
-            entry = BlockedDate.objects.create(enrolment=enrolment, date=date, kind=kind, note=note)
+            entry = BlockedDate.objects.create(
+                enrolment=enrolment,
+                date=date,
+                kind=kind,
+                note=note,
+                confirmed_not_identifying=confirmations,
+            )
     except IntegrityError as error:
         raise ProgrammeError(
             MSG_DAY_TAKEN.format(school=enrolment.school.name, date=day_text(date))
@@ -327,7 +359,7 @@ def calendar_date_add(
         action=AuditAction.CREATE,
         **target_of(entry),
         **_where(enrolment),
-        detail={"date": date.isoformat(), "kind": kind},
+        detail={"date": date.isoformat(), "kind": kind, **confirmations_detail(confirmations)},
     )
     return entry
 
@@ -363,6 +395,17 @@ def _check_planned(session: SupervisionSession) -> None:
                 status=SessionStatus(session.status).label.lower(),
             )
         )
+
+
+def _check_change(
+    session: SupervisionSession, reason: str, what: str, confirmed: Collection[str]
+) -> list[dict[str, str]]:
+    """Refuse to move or cancel a session that is not planned, or without a reason; the
+    confirmations of the reason's identifying-looking details."""
+    _check_planned(session)
+    if not reason.strip():
+        raise ProgrammeError(MSG_REASON_NEEDED.format(what=what))
+    return check_texts(SupervisionSession, {"change_reason": reason.strip()}, confirmed)
 
 
 def _session_detail(session: SupervisionSession) -> dict[str, object]:
@@ -416,12 +459,11 @@ def session_reschedule(
     changed_by: str,
     reason: str,
     by: Actor,
+    confirmed: Collection[str] = (),
 ) -> SupervisionSession:
     """Move a planned session: a new session takes its number, format and mode; the old one
     becomes `rescheduled`, saying who asked and why, and points to the new one."""
-    _check_planned(session)
-    if not reason.strip():
-        raise ProgrammeError(MSG_REASON_NEEDED.format(what="rescheduled"))
+    confirmations = _check_change(session, reason, "rescheduled", confirmed)
     _check_plannable(session.enrolment, scheduled_for, session.planned_minutes)
     replacement = SupervisionSession.objects.create(
         enrolment=session.enrolment,
@@ -442,8 +484,17 @@ def session_reschedule(
     session.status = SessionStatus.RESCHEDULED
     session.changed_by = ChangedBy(changed_by)
     session.change_reason = reason.strip()
+    session.confirmed_not_identifying = confirmations
     session.rescheduled_to = replacement
-    session.save(update_fields=["status", "changed_by", "change_reason", "rescheduled_to"])
+    session.save(
+        update_fields=[
+            "status",
+            "changed_by",
+            "change_reason",
+            "confirmed_not_identifying",
+            "rescheduled_to",
+        ]
+    )
     record_event(
         by=by,
         action=AuditAction.UPDATE,
@@ -454,6 +505,7 @@ def session_reschedule(
             "changed_by": changed_by,
             "rescheduled_to": replacement.pk,
             "scheduled_for": scheduled_for.isoformat(),
+            **confirmations_detail(confirmations),
         },
     )
     return replacement
@@ -461,22 +513,32 @@ def session_reschedule(
 
 @transaction.atomic
 def session_cancel(
-    *, session: SupervisionSession, changed_by: str, reason: str, by: Actor
+    *,
+    session: SupervisionSession,
+    changed_by: str,
+    reason: str,
+    by: Actor,
+    confirmed: Collection[str] = (),
 ) -> SupervisionSession:
     """Cancel a planned session, saying who cancelled it and why."""
-    _check_planned(session)
-    if not reason.strip():
-        raise ProgrammeError(MSG_REASON_NEEDED.format(what="cancelled"))
+    confirmations = _check_change(session, reason, "cancelled", confirmed)
     session.status = SessionStatus.CANCELLED
     session.changed_by = ChangedBy(changed_by)
     session.change_reason = reason.strip()
-    session.save(update_fields=["status", "changed_by", "change_reason"])
+    session.confirmed_not_identifying = confirmations
+    session.save(
+        update_fields=["status", "changed_by", "change_reason", "confirmed_not_identifying"]
+    )
     record_event(
         by=by,
         action=AuditAction.UPDATE,
         **target_of(session),
         **_where(session.enrolment),
-        detail={"status": SessionStatus.CANCELLED.value, "changed_by": changed_by},
+        detail={
+            "status": SessionStatus.CANCELLED.value,
+            "changed_by": changed_by,
+            **confirmations_detail(confirmations),
+        },
     )
     return session
 
@@ -513,8 +575,10 @@ def community_meeting_record(
     attendees: Iterable[User],
     topics: str,
     by: Actor,
+    confirmed: Collection[str] = (),
 ) -> CommunityMeeting:
-    """Record an SSWs' community-of-practice meeting; every attendee must cover `authority`."""
+    """Record an SSWs' community-of-practice meeting; every attendee must cover `authority`,
+    and the topics must identify no one (or the writer confirms what was found)."""
     people = list(attendees)
     covering = set(ssw_candidates(authority))
     for person in people:
@@ -522,7 +586,13 @@ def community_meeting_record(
             raise ProgrammeError(
                 MSG_NOT_COVERING.format(user=person.get_username(), authority=authority.name)
             )
-    meeting = CommunityMeeting.objects.create(authority=authority, held_on=held_on, topics=topics)
+    confirmations = check_texts(CommunityMeeting, {"topics": topics}, confirmed)
+    meeting = CommunityMeeting.objects.create(
+        authority=authority,
+        held_on=held_on,
+        topics=topics,
+        confirmed_not_identifying=confirmations,
+    )
     meeting.attendees.set(people)
     record_event(
         by=by,
@@ -532,6 +602,7 @@ def community_meeting_record(
         detail={
             "held_on": held_on.isoformat(),
             "attendees": sorted(person.get_username() for person in people),
+            **confirmations_detail(confirmations),
         },
     )
     return meeting

@@ -39,6 +39,7 @@ from threshold.web.programme.forms import (
 )
 from threshold.web.programme.models import BlockedDate, Enrolment, Programme, SupervisionSession
 from threshold.web.programme.services import ProgrammeError
+from threshold.web.supervision.services import IdentifyingDetailsFound
 
 ALLOCATIONS = TABLES["allocations"]
 MSG_PROGRAMME_SAVED = "Programme saved"
@@ -90,7 +91,7 @@ def any_permission_required(*permissions: Permission) -> Callable[[View], View]:
 
 
 def _form_page(
-    request: HttpRequest, form: Form, template: str = "programme/form.html", **context: object
+    request: HttpRequest, form: Form, template: str = "core/form.html", **context: object
 ) -> HttpResponse:
     """The generic form page (or one extending it): `title`, `caption` and `intro` above the
     form, `submit` (the button's text) and `back` (the back link's address)."""
@@ -99,14 +100,17 @@ def _form_page(
 
 def _saved(form: Form, write: Callable[[], T]) -> T | None:
     """What `write()` returns, for a valid form; None when the form is not valid or the service
-    refuses the write (a `ProgrammeError`, whose message is then put on the form)."""
+    refuses the write (a `ProgrammeError`, whose message is then put on the form, or
+    identifying details in a `CheckedForm`'s text, which the form then shows)."""
     if not form.is_valid():
         return None
     try:
         return write()
     except ProgrammeError as error:
         form.add_error(None, str(error))
-        return None
+    except IdentifyingDetailsFound as found:
+        form.show_findings(found.findings)
+    return None
 
 
 def _managed_programme(request: HttpRequest, pk: int) -> Programme:
@@ -377,7 +381,12 @@ def calendar_add(request: HttpRequest, urn: int) -> HttpResponse:
     added = _saved(
         form,
         lambda: services.calendar_date_add(
-            enrolment=enrolment, by=request.user, **form.cleaned_data
+            enrolment=enrolment,
+            date=form.cleaned_data["date"],
+            kind=form.cleaned_data["kind"],
+            note=form.cleaned_data["note"],
+            confirmed=form.cleaned_data["confirm"],
+            by=request.user,
         ),
     )
     if added is not None:
@@ -420,7 +429,8 @@ def session_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
             session=session,
             scheduled_for=form.scheduled_for(),
             changed_by=form.cleaned_data["changed_by"],
-            reason=form.cleaned_data["reason"],
+            reason=form.cleaned_data["change_reason"],
+            confirmed=form.cleaned_data["confirm"],
             by=request.user,
         ),
     )
@@ -437,7 +447,14 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     session = _recordable_session(request, pk)
     form = CancelForm(request.POST or None)
     cancelled = _saved(
-        form, lambda: services.session_cancel(session=session, by=request.user, **form.cleaned_data)
+        form,
+        lambda: services.session_cancel(
+            session=session,
+            changed_by=form.cleaned_data["changed_by"],
+            reason=form.cleaned_data["change_reason"],
+            confirmed=form.cleaned_data["confirm"],
+            by=request.user,
+        ),
     )
     if cancelled is not None:
         messages.success(request, MSG_CANCELLED.format(number=session.number))
@@ -486,7 +503,15 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
         request.POST or None, authorities=authorities, attendees=list(people.values())
     )
     meeting = _saved(
-        form, lambda: services.community_meeting_record(by=request.user, **form.cleaned_data)
+        form,
+        lambda: services.community_meeting_record(
+            authority=form.cleaned_data["authority"],
+            held_on=form.cleaned_data["held_on"],
+            attendees=form.cleaned_data["attendees"],
+            topics=form.cleaned_data["topics"],
+            confirmed=form.cleaned_data["confirm"],
+            by=request.user,
+        ),
     )
     if meeting is not None:
         messages.success(request, MSG_MEETING_SAVED)

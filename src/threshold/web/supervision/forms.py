@@ -3,6 +3,8 @@ identifying-details check that the writer ticked as not identifying."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django import forms
 from django.db.models import QuerySet
 
@@ -45,8 +47,9 @@ class ConfirmationsField(forms.MultipleChoiceField):
         return True
 
 
-class CheckedForm(forms.ModelForm):
-    """A form whose text fields are checked for identifying details when it is saved."""
+class CheckedForm(forms.Form):
+    """A form whose free text (every `CharField`) is checked for identifying details by the
+    service that saves it; `show_findings` shows what the check found."""
 
     confirm = ConfirmationsField(label=CONFIRM_LABEL, help_text=CONFIRM_HINT, required=False)
 
@@ -55,7 +58,8 @@ class CheckedForm(forms.ModelForm):
 
     def show_findings(self, findings: list[FieldFinding]) -> None:
         """Mark each field holding an unconfirmed finding, list what was found and where, and
-        offer each to be confirmed."""
+        offer each to be confirmed, each named by this form's label of its field."""
+        findings = [replace(f, label=str(self.fields[f.field].label)) for f in findings]
         for finding in findings:
             self.add_error(finding.field, finding.message)
         self.found = tuple(
@@ -77,17 +81,21 @@ class CheckedForm(forms.ModelForm):
         return {
             name: self.cleaned_data[name]
             for name, field in self.fields.items()
-            if isinstance(field.widget, forms.Textarea)
+            if isinstance(field, forms.CharField)
         }
 
 
-class FirstSessionSheetForm(CheckedForm):
+class CheckedModelForm(CheckedForm, forms.ModelForm):
+    """A model form whose free text is checked, as `CheckedForm`."""
+
+
+class FirstSessionSheetForm(CheckedModelForm):
     class Meta:
         model = FirstSessionSheet
         fields = ("team_roles", "hopes", "ground_rules", "practicalities")
 
 
-class SupervisionRecordForm(CheckedForm):
+class SupervisionRecordForm(CheckedModelForm):
     themes = forms.MultipleChoiceField(
         label="Themes",
         choices=Theme.choices,
@@ -118,13 +126,13 @@ class SupervisionRecordForm(CheckedForm):
         )
 
 
-class WorksheetForm(CheckedForm):
+class WorksheetForm(CheckedModelForm):
     class Meta:
         model = DslWorksheet
         fields = ("situation", "wanted")
 
 
-class ReflectionForm(CheckedForm):
+class ReflectionForm(CheckedModelForm):
     confidence = forms.TypedChoiceField(
         label=DslReflection._meta.get_field("confidence").verbose_name,
         help_text=DslReflection._meta.get_field("confidence").help_text,

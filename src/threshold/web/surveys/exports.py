@@ -1,9 +1,12 @@
 """Survey responses as the data contract's `survey_responses` table: one row per respondent
-and wave, keyed by the opaque token (so waves link per person), Warr answers as `WarrAnswer`
-codes (blank when not asked). Scores follow from `threshold.surveys.score_responses`.
-Confidence and the programme questions are not in the contract and are not exported."""
+and wave, keyed by a digest of their token (so waves link per person, and the export holds no
+one's link), Warr answers as `WarrAnswer` codes (blank when not asked). Scores follow from
+`threshold.surveys.score_responses`. Confidence and the programme questions are not in the
+contract and are not exported."""
 
 from __future__ import annotations
+
+import hashlib
 
 import pandas as pd
 
@@ -14,12 +17,19 @@ from threshold.web.surveys.models import Response
 TABLE = "survey_responses"
 
 
+def export_token(token: str) -> str:
+    """A respondent's `respondent_token` in the export: the first 32 upper-case hex digits of
+    the SHA-256 of their token. The same at every wave; it cannot be turned back into the
+    token, so it does not open their questionnaire."""
+    return hashlib.sha256(token.encode()).hexdigest()[:32].upper()
+
+
 def survey_responses_table() -> pd.DataFrame:
     """Every response, oldest first, in the contract's columns."""
     responses = Response.objects.select_related("respondent__school", "wave").order_by("pk")
     rows = [
         {
-            "respondent_token": response.respondent.token,
+            "respondent_token": export_token(response.respondent.token),
             "urn": response.respondent.school.urn,
             "wave": response.wave.wave,
             "response_date": response.submitted_on,

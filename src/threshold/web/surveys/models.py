@@ -69,7 +69,7 @@ class Respondent(models.Model):
         )
 
     def __str__(self) -> str:
-        return f"respondent:{self.token[:4]}"
+        return f"respondent {self.pk}"
 
 
 class Response(models.Model):

@@ -1,5 +1,5 @@
-"""Reads: a respondent by token, waves one may monitor, response monitoring, a DSL's own
-invitations. Reading responses (even whether someone answered) is an audited read."""
+"""Reads: a respondent by token, waves one may monitor, response monitoring (counts only,
+small ones suppressed; an audited read of the wave), a DSL's own invitations."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from threshold.surveys import (
 )
 from threshold.web.accounts.permissions import Permission
 from threshold.web.accounts.selectors import authorities_where
-from threshold.web.audit.services import Actor, audit_read, target_of
+from threshold.web.audit.services import audit_read, target_of
 from threshold.web.programme.models import Enrolment
 from threshold.web.surveys.models import Respondent, Response, Wave
 
@@ -50,18 +50,11 @@ def respondent_arm(respondent: Respondent, wave: Wave) -> Arm | None:
     return None if arm is None else Arm(arm)
 
 
-def has_answered(*, respondent: Respondent, wave: Wave, by: Actor) -> bool:
-    """Whether the respondent answered the wave (an audited read of their response)."""
-    response = Response.objects.filter(respondent=respondent, wave=wave).only("pk").first()
-    if response is not None:
-        audit_read(
-            by=by,
-            **target_of(response),
-            authority_code=respondent.school.authority.la_code,
-            school_urn=respondent.school.urn,
-            detail={"wave": wave.wave, "what": "whether answered"},
-        )
-    return response is not None
+def has_answered(*, respondent: Respondent, wave: Wave) -> bool:
+    """Whether the respondent answered the wave. Only the holder of the token (on their link or
+    "Your surveys") asks this, and it is not audited: an event naming them beside their own
+    response would be the link between them that the survey promises not to make."""
+    return Response.objects.filter(respondent=respondent, wave=wave).exists()
 
 
 def wave_list(*, user: AbstractBaseUser) -> QuerySet[Wave]:
@@ -73,19 +66,36 @@ def wave_list(*, user: AbstractBaseUser) -> QuerySet[Wave]:
     return waves if authorities is None else waves.filter(programme__authority__in=authorities)
 
 
+SMALL_COUNT = 5
+"""Fewer people or schools than this who responded (0 included) are shown as "fewer than 5",
+with no rate, so no one's answering can be told from a count (1 invited, 1 responded)."""
+
+
+def _shown(count: int) -> int | None:
+    """`count`, or None when it is below `SMALL_COUNT`."""
+    return count if count >= SMALL_COUNT else None
+
+
+def _percent(count: int, total: int) -> int | None:
+    """`count` as a whole percentage of `total`; None when `count` is not shown or `total` 0."""
+    return None if _shown(count) is None or total == 0 else round(100 * count / total)
+
+
 @dataclass(frozen=True)
 class Monitoring:
-    """Response rates of one wave: by arm, by school, the arms' difference, schools silent."""
+    """Response rates of one wave: by arm, by school, the arms' difference and the schools with
+    no one invited. Counts of responses below `SMALL_COUNT` are None (shown "fewer than 5"),
+    and so is the difference unless each arm has `SMALL_COUNT` schools responded."""
 
     by_arm: list[dict[str, object]]
     by_school: list[dict[str, object]]
     differential: DifferentialResponse | None
-    no_response: list[dict[str, object]]
+    not_invited: list[dict[str, object]]
 
 
 def monitoring(*, wave: Wave, by: AbstractBaseUser) -> Monitoring:
     """Response rates for `wave` among the respondents of its programme's enrolled schools (not
-    withdrawn); counts only, never who answered. An audited read."""
+    withdrawn); counts only, small ones suppressed, never who answered. An audited read."""
     enrolments = {
         e.school_id: e
         for e in Enrolment.objects.filter(
@@ -113,18 +123,43 @@ def monitoring(*, wave: Wave, by: AbstractBaseUser) -> Monitoring:
     by_school = rates_by_school(invited, set(answered), schools)
     by_arm = rates_by_arm(by_school)
     names = {e.school.urn: e.school.name for e in enrolments.values()}
-    schools = [row | {"name": names[row["urn"]]} for row in by_school.to_dict("records")]
     audit_read(
         by=by,
         **target_of(wave),
         authority_code=wave.programme.authority.la_code,
-        detail={"what": "response monitoring", "responses": int(by_school["responded"].sum())},
+        detail={"what": "response monitoring"},
     )
+    arms = [
+        {
+            "arm": row["arm"],
+            "schools": row["schools"],
+            "schools_responded": _shown(row["schools_responded"]),
+            "school_rate": _percent(row["schools_responded"], row["schools"]),
+            "invited": row["invited"],
+            "responded": _shown(row["responded"]),
+            "person_rate": _percent(row["responded"], row["invited"]),
+        }
+        for row in by_arm.to_dict("records")
+    ]
+    comparable = all(row["schools_responded"] is not None for row in arms)
     return Monitoring(
-        by_arm=by_arm.to_dict("records"),
-        by_school=schools,
-        differential=differential_by_arm(by_arm),
-        no_response=[row for row in schools if not row["school_responded"]],
+        by_arm=arms,
+        by_school=[
+            {
+                "urn": row["urn"],
+                "name": names[row["urn"]],
+                "arm": row["arm"],
+                "invited": row["invited"],
+                "responded": _shown(row["responded"]),
+            }
+            for row in by_school.to_dict("records")
+        ],
+        differential=differential_by_arm(by_arm) if comparable else None,
+        not_invited=[
+            {"urn": urn, "name": names[urn], "arm": arm}
+            for urn, arm, count in by_school[["urn", "arm", "invited"]].itertuples(index=False)
+            if count == 0
+        ],
     )
 
 
@@ -155,7 +190,7 @@ def invitation_list(*, user: AbstractBaseUser) -> list[Invitation]:
                     href=reverse(
                         "surveys:respond", kwargs={"token": respondent.token, "wave": wave.wave}
                     ),
-                    answered=has_answered(respondent=respondent, wave=wave, by=user),
+                    answered=has_answered(respondent=respondent, wave=wave),
                 )
             )
     return invitations

@@ -1,5 +1,7 @@
-"""Writes: waves, respondents and their tokens, responses. Each is audited; a respondent acts
-as "respondent:<first four characters of their token>", never by name."""
+"""Writes: waves, respondents and their tokens, responses. Each is audited. A response is
+recorded as an anonymous event on its wave, outside any LA's log (`RESPONDENT_ACTOR`; no
+token, person, school or response id), so no log links a response to a person, nor sets its
+time beside that person's other events."""
 
 from __future__ import annotations
 
@@ -29,6 +31,8 @@ TOKEN_ALPHABET = string.ascii_uppercase + string.digits
 TOKEN_LENGTH = 20
 """20 characters of 36: about 103 bits, so tokens cannot be guessed (the contract allows 8–32)."""
 
+RESPONDENT_ACTOR = "survey respondent"
+"""Who submits a response, in the audit chain: the same for everyone."""
 SURVEY_ROLES = {RoleName.DSL_LEAD: SurveyRole.LEAD_DSL, RoleName.DSL_DEPUTY: SurveyRole.DEPUTY_DSL}
 """The accounts' roles invited to the surveys, and the survey role each answers as."""
 
@@ -48,11 +52,6 @@ your name): {link}
 
 The survey is open until {closes}.
 """
-
-
-def respondent_actor(respondent: Respondent) -> str:
-    """The audit actor for a respondent: their token's first four characters only."""
-    return str(respondent)
 
 
 def new_token() -> str:
@@ -79,7 +78,7 @@ def respondent_add(
         action=AuditAction.CREATE,
         **target_of(respondent),
         **_school_place(school),
-        detail={"role": role.value, "token_prefix": token[:4]},
+        detail={"role": role.value},
     )
     return respondent
 
@@ -150,13 +149,13 @@ def invitations_send(
     *, wave: Wave, link: Callable[[Respondent], str], by: Actor
 ) -> InvitationsSent:
     """E-mail each invited person with an address their own link to `wave` (`link` makes the
-    absolute URL), once per person and wave; people who have answered are not sent one. Each
-    sent invitation is recorded when its e-mail has gone, so a failure part-way loses nothing
-    and a second call sends only the rest. One audit event gives the counts, never addresses."""
+    absolute URL), once per person and wave. Whether someone has answered is not looked at, so
+    the counts say nothing about who answered. Each sent invitation is recorded when its e-mail
+    has gone, so a failure part-way loses nothing and a second call sends only the rest. One
+    audit event gives the counts, never addresses."""
     enrolled = Enrolment.objects.filter(programme=wave.programme, withdrawn_on__isnull=True)
     respondents = (
         Respondent.objects.filter(school__in=enrolled.values("school"))
-        .exclude(responses__wave=wave)
         .select_related("school__authority", "user")
         .order_by("pk")
     )
@@ -197,8 +196,9 @@ def invitations_send(
 
 @transaction.atomic
 def response_submit(*, respondent: Respondent, wave: Wave, answers: Mapping[str, str]) -> Response:
-    """Save a respondent's answers to an open wave, once: a second answer is refused. The
-    respondent acts; the audit event names the wave and school, never the answers."""
+    """Save a respondent's answers to an open wave, once: a second answer is refused. Audited
+    as an anonymous event on the wave, in no LA's log: never the person, token, school, answers
+    or the response's id."""
     if respondent_arm(respondent, wave) is None:
         raise ValidationError(MSG_NOT_INVITED)
     if not wave.is_open():
@@ -213,10 +213,9 @@ def response_submit(*, respondent: Respondent, wave: Wave, answers: Mapping[str,
     except IntegrityError as error:  # the same person submitting twice at once
         raise ValidationError(MSG_ANSWERED) from error
     record_event(
-        by=respondent_actor(respondent),
+        by=RESPONDENT_ACTOR,
         action=AuditAction.CREATE,
-        **target_of(response),
-        **_school_place(respondent.school),
-        detail={"wave": wave.wave, "wave_id": wave.pk},
+        **target_of(wave),
+        detail={"wave": wave.wave, "created": "a response"},
     )
     return response

@@ -1,7 +1,8 @@
 """Survey pages. The questionnaire (`/survey/<token>/<wave>/`) needs no sign-in: the token is
 the credential, shows only that person's form, and an unknown token is a 404. One response
 per person and wave: once answered, the link shows "you have already answered" (answers are
-not shown again, nor changed). Monitoring shows counts by arm and school, never who answered."""
+not shown again, nor changed). Monitoring shows counts by arm and school, never who answered,
+and small counts as "fewer than 5"."""
 
 from __future__ import annotations
 
@@ -35,6 +36,12 @@ MSG_DIFFERENTIAL = (
     "points or more can bias the comparison: chase the schools with no response in the arm "
     "that lags."
 )
+MSG_TOO_FEW_TO_COMPARE = (
+    "The arms are compared once at least {small} schools in each have responded (fewer "
+    "could tell who answered)."
+)
+SUPPRESSED = f"fewer than {selectors.SMALL_COUNT}"
+"""Shown for a count of responses too small to show."""
 MSG_DIFFERENCE = (
     "Difference in school response rates (treatment − control): {difference:+.0f} percentage "
     "points (95% confidence interval {low:+.0f} to {high:+.0f})."
@@ -50,8 +57,7 @@ def respond(request: HttpRequest, token: str, wave: str) -> HttpResponse:
     if arm is None:
         raise Http404
     context = {"wave": survey, "wave_label": SurveyWave(survey.wave).label}
-    actor = services.respondent_actor(respondent)
-    if selectors.has_answered(respondent=respondent, wave=survey, by=actor):
+    if selectors.has_answered(respondent=respondent, wave=survey):
         return render(request, "surveys/answered.html", context)
     if not survey.is_open():
         return render(request, "surveys/closed.html", context)
@@ -106,11 +112,15 @@ def monitor(request: HttpRequest, pk: int) -> HttpResponse:
         "wave": wave,
         "wave_label": SurveyWave(wave.wave).label,
         "result": result,
+        "suppressed": SUPPRESSED,
+        "small": selectors.SMALL_COUNT,
         "can_invite": has_permission(
             request.user, Permission.PROGRAMME_MANAGE, authority=wave.programme.authority
         ),
     }
-    if (d := result.differential) is not None:
+    if (d := result.differential) is None:
+        context["difference"] = MSG_TOO_FEW_TO_COMPARE.format(small=selectors.SMALL_COUNT)
+    else:
         context["difference"] = MSG_DIFFERENCE.format(
             difference=100 * d.difference, low=100 * d.ci_low, high=100 * d.ci_high
         )
@@ -126,7 +136,7 @@ def monitor(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required(Permission.PROGRAMME_MANAGE)
 def invite(request: HttpRequest, pk: int) -> HttpResponse:
-    """E-mail every invited person who has not yet answered their own link to the wave."""
+    """E-mail every invited person their own link to the wave, once."""
     wave = get_object_or_404(selectors.wave_list(user=request.user), pk=pk)
     result = services.invitations_send(
         wave=wave,

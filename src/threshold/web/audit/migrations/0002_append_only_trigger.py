@@ -1,6 +1,6 @@
 """On PostgreSQL, a trigger refuses UPDATE and DELETE of audit events even from raw SQL.
-(SQLite relies on the model's refusal. TRUNCATE is left to database administrators, which
-`audit_verify --anchor` detects.)"""
+(SQLite's triggers are in 0003. TRUNCATE is left to database administrators, which
+`audit_verify` detects against an anchor.)"""
 
 from django.db import migrations
 

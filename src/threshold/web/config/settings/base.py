@@ -30,6 +30,22 @@ def required_variable(name: str, meaning: str) -> str:
     return value
 
 
+SECRET_KEY_MIN_LENGTH = 50
+MSG_SHORT_SECRET = (
+    "environment variable {name} has {length} characters: production needs a random secret of "
+    f"at least {SECRET_KEY_MIN_LENGTH}, for example from "
+    "python -c 'import secrets; print(secrets.token_urlsafe(64))'"
+)
+
+
+def long_secret(name: str) -> str:
+    """The secret in environment variable `name`; ImproperlyConfigured if unset or too short."""
+    value = required_variable(name, f"a long random secret ({SECRET_KEY_MIN_LENGTH}+ characters)")
+    if len(value) < SECRET_KEY_MIN_LENGTH:
+        raise ImproperlyConfigured(MSG_SHORT_SECRET.format(name=name, length=len(value)))
+    return value
+
+
 def database_from_url(url: str) -> dict[str, object]:
     """A DATABASES entry from a URL; SQLite gets WAL and immediate (serialised) transactions."""
     database = dj_database_url.parse(url, conn_max_age=0 if url.startswith("sqlite") else 60)
@@ -41,6 +57,39 @@ def database_from_url(url: str) -> dict[str, object]:
     return database
 
 
+MSG_BAD_PROXIES = (
+    "environment variable THRESHOLD_TRUSTED_PROXIES is {value!r}: give the number of proxies "
+    "in front of the service that append to X-Forwarded-For (0 when there are none)"
+)
+
+
+def trusted_proxies() -> int:
+    """THRESHOLD_TRUSTED_PROXIES: how many proxies in front of the service append the address
+    they saw to X-Forwarded-For (default 0: the client's address is REMOTE_ADDR)."""
+    value = os.environ.get("THRESHOLD_TRUSTED_PROXIES", "0").strip() or "0"
+    if not value.isdigit():
+        raise ImproperlyConfigured(MSG_BAD_PROXIES.format(value=value))
+    return int(value)
+
+
+def audit_anchor_file(database: dict[str, object], fallback: Path | None) -> Path | None:
+    """Where audit anchors are appended: THRESHOLD_AUDIT_ANCHOR_FILE, else beside a SQLite
+    database file (`threshold.sqlite3` -> `threshold.audit-anchors.jsonl`), else `fallback`."""
+    configured = os.environ.get("THRESHOLD_AUDIT_ANCHOR_FILE", "").strip()
+    if configured:
+        return Path(configured)
+    name = str(database["NAME"])
+    if database["ENGINE"] == "django.db.backends.sqlite3" and name != ":memory:":
+        return Path(name).with_suffix(".audit-anchors.jsonl")
+    return fallback
+
+
+def audit_contacts() -> list[str]:
+    """THRESHOLD_AUDIT_CONTACT: comma-separated e-mail addresses that each anchor is sent to."""
+    value = os.environ.get("THRESHOLD_AUDIT_CONTACT", "")
+    return [address.strip() for address in value.split(",") if address.strip()]
+
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -49,12 +98,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "axes",
     "csp",
     "govuk_frontend_django",
     "threshold.web.core",
     "threshold.web.organisations",
     "threshold.web.accounts",
+    "threshold.web.people",
     "threshold.web.audit",
     "threshold.web.programme",
     "threshold.web.supervision",
@@ -127,17 +178,32 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 
-# Lockout (django-axes): five failed sign-ins for one username, or from one IP address, lock
-# that username or address out for 30 minutes.
+# Lockout (django-axes): five failed sign-ins for one username, from anywhere or from one client
+# address, lock that username out for 30 minutes; never an address alone, since everyone behind
+# a shared proxy or NAT has one. Tries during a lockout do not extend it. The client's address
+# comes from X-Forwarded-For only through the number of trusted proxies configured.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=30)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "threshold.web.accounts.client_address.client_address"
+TRUSTED_PROXIES = trusted_proxies()
 
-# Two-factor authentication (django-otp TOTP)
+# Audit anchors: the chain's head, published outside the database (see docs/web.md)
+AUDIT_ANCHOR_EMAILS = audit_contacts()
+AUDIT_ANCHOR_MAX_AGE = timedelta(hours=24)
+
+# Two-factor authentication (django-otp TOTP), with recovery codes (django-otp static tokens)
 OTP_TOTP_ISSUER = "Threshold"
 OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+
+# Account recovery: a password-reset link works once, for an hour. Notices about a person's
+# account name their LA's help contact, else this one (THRESHOLD_HELP_CONTACT, free text).
+PASSWORD_RESET_TIMEOUT = int(timedelta(hours=1).total_seconds())
+HELP_CONTACT = os.environ.get("THRESHOLD_HELP_CONTACT", "").strip()
 
 # Content security policy (django-csp 4) and secure headers
 CONTENT_SECURITY_POLICY = {

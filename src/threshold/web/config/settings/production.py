@@ -1,8 +1,8 @@
 """Production settings, configured only from environment variables (README.md lists them).
 
 There are no defaults for secrets: a missing DJANGO_SECRET_KEY, DATABASE_URL or ALLOWED_HOSTS
-stops the service with a message naming the variable. TLS is expected to end at a proxy that
-sets X-Forwarded-Proto.
+stops the service with a message naming the variable, and so does a secret key under 50
+characters. TLS is expected to end at a proxy that sets X-Forwarded-Proto.
 """
 
 from __future__ import annotations
@@ -11,10 +11,15 @@ import os
 from datetime import timedelta
 
 from threshold.web.config.settings.base import *  # noqa: F403
-from threshold.web.config.settings.base import database_from_url, required_variable
+from threshold.web.config.settings.base import (
+    audit_anchor_file,
+    database_from_url,
+    long_secret,
+    required_variable,
+)
 
 DEBUG = False
-SECRET_KEY = required_variable("DJANGO_SECRET_KEY", "a long random secret (50+ characters)")
+SECRET_KEY = long_secret("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = [
     host.strip()
     for host in required_variable("ALLOWED_HOSTS", "comma-separated host names").split(",")
@@ -27,6 +32,7 @@ DATABASES = {
         )
     )
 }
+AUDIT_ANCHOR_FILE = audit_anchor_file(DATABASES["default"], None)
 
 SECURE_SSL_REDIRECT = True
 SECURE_REDIRECT_EXEMPT = [r"^health/$"]

@@ -1,5 +1,6 @@
 """GOV.UK Frontend components for Django forms, built with govuk-frontend-django's classes:
-one filter per component, and `govuk_field`, which picks the component for a field's widget."""
+one filter per component, and `govuk_field`, which picks the component for a field's widget;
+and the service's phase banner."""
 
 from __future__ import annotations
 
@@ -9,13 +10,17 @@ from django import forms, template
 from django.core.paginator import Page
 from django.forms import BaseForm, BoundField
 from django.http import QueryDict
+from django.urls import reverse
+from django.utils.html import format_html
 from govuk_frontend_django.components.checkboxes import GovUKCheckboxes
 from govuk_frontend_django.components.error_summary import GovUKErrorSummary
 from govuk_frontend_django.components.file_upload import GovUKFileUpload
 from govuk_frontend_django.components.input import GovUKInput
 from govuk_frontend_django.components.pagination import GovUKPagination
+from govuk_frontend_django.components.phase_banner import GovUKPhaseBanner
 from govuk_frontend_django.components.radios import GovUKRadios
 from govuk_frontend_django.components.select import GovUKSelect
+from govuk_frontend_django.components.tag import GovUKTag
 from govuk_frontend_django.components.textarea import GovUKTextarea
 
 register = template.Library()
@@ -24,6 +29,11 @@ ERROR_SUMMARY_TITLE = "There is a problem"
 TEXTAREA_ROWS = "5"
 SHORT_LABEL = 4
 """Radios whose labels are all shorter than this sit inline."""
+PHASE = "Beta"
+PHASE_TEXT = (
+    'This is a new service. Help us improve it: <a class="govuk-link" href="{}">give your '
+    "feedback</a>."
+)
 
 
 def _described(field: BoundField) -> dict[str, object]:
@@ -176,4 +186,12 @@ def govuk_pagination(page: Page, query: QueryDict) -> GovUKPagination | str:
         items=items,
         previous={"href": href(page.previous_page_number())} if page.has_previous() else None,
         next={"href": href(page.next_page_number())} if page.has_next() else None,
+    )
+
+
+@register.simple_tag
+def govuk_phase_banner() -> GovUKPhaseBanner:
+    """The service's phase banner, its feedback link to the help page."""
+    return GovUKPhaseBanner(
+        tag=GovUKTag(text=PHASE), html=format_html(PHASE_TEXT, reverse("core:help") + "#feedback")
     )

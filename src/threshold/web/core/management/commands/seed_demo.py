@@ -10,11 +10,13 @@ import pandas as pd
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from threshold.web.accounts.demo import demo_database_mark, seed_demo_authenticators
 from threshold.web.accounts.models import User
 from threshold.web.accounts.roles import RoleName
 from threshold.web.accounts.services import membership_grant, user_create
 from threshold.web.guidance.demo import seed_demo_guidance
 from threshold.web.insights.demo import seed_demo_frontdoor
+from threshold.web.organisations.demo import seed_demo_settings
 from threshold.web.organisations.models import LocalAuthority, School
 from threshold.web.organisations.services import organisations_import
 from threshold.web.programme.demo import seed_demo_programme
@@ -30,6 +32,9 @@ MSG_NO_PASSWORD = (
 MSG_WEAK_PASSWORD = f"{PASSWORD_VARIABLE} is not accepted: {{reasons}}"
 MSG_CREATED = "created {username} ({role}) — {where}"
 MSG_EXISTS = "{username} exists already: left as it is"
+DEMO_EMAIL = "{username}@example.org"
+"""Demo users' addresses (a reserved domain): a password reset's link is printed by the
+development settings' console e-mail backend."""
 
 DEMO_AUTHORITIES = pd.DataFrame(
     {
@@ -73,14 +78,23 @@ class Command(BaseCommand):
         password = os.environ.get(PASSWORD_VARIABLE, "")
         if not password:
             raise CommandError(MSG_NO_PASSWORD)
+        demo_database_mark(by=ACTOR)
         organisations_import(local_authorities=DEMO_AUTHORITIES, schools=DEMO_SCHOOLS, by=ACTOR)
+        for line in seed_demo_settings(by=ACTOR):
+            self.stdout.write(line)
         for username, full_name, role, la_codes, urns in DEMO_USERS:
             if User.objects.filter(username=username).exists():
                 self.stdout.write(MSG_EXISTS.format(username=username))
                 continue
             try:
+                first_name, _, last_name = full_name.partition(" ")
                 user = user_create(
-                    username=username, password=password, full_name=full_name, by=ACTOR
+                    username=username,
+                    password=password,
+                    first_name=first_name,
+                    last_name=last_name,
+                    email=DEMO_EMAIL.format(username=username),
+                    by=ACTOR,
                 )
             except ValidationError as error:
                 raise CommandError(
@@ -103,4 +117,8 @@ class Command(BaseCommand):
         for line in seed_demo_surveys(by=ACTOR):
             self.stdout.write(line)
         for line in seed_demo_guidance():
+            self.stdout.write(line)
+        # Last, so that `make demo` shows the keys just before the service starts.
+        users = User.objects.filter(username__in=[username for username, *_ in DEMO_USERS])
+        for line in seed_demo_authenticators(users=users.order_by("pk"), by=ACTOR):
             self.stdout.write(line)
