@@ -72,6 +72,11 @@ def test_demo_walks_the_whole_path_and_says_where_the_report_is(demo):
     html = (out / "report" / "report.html").read_text()
     assert "Confirmatory analysis of the locked protocol" in html
     assert "Glass" in html
+    # the synthetic world drew its own allocation: the report says it is not bound to the lock,
+    # and prints the ledger's head (the lock alone)
+    assert "records no randomisation under a locked protocol&#x27;s commitment" in html
+    assert "Trial ledger head: entry 1, SHA-256" in html
+    assert "not a randomisation under the lock's commitment" in result.stdout
     # the world has costs.csv, so the cost table joins the report, with cost per contact
     # avoided taken from this analysis's primary estimate
     assert "Delivery cost per school per year" in html

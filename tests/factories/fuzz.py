@@ -26,9 +26,10 @@ from hypothesis import strategies as st
 from openpyxl.utils import get_column_letter
 from typer.testing import CliRunner
 
+from factories.stores import store_state
 from threshold.cli import app
 from threshold.frontdoor import Store, import_export, load_profile
-from threshold.frontdoor.store import KEY_NAME, LOG_NAME
+from threshold.frontdoor.store import LOG_NAME
 from threshold.model import InputError
 from threshold.synth import MESSY_PROFILE
 
@@ -570,11 +571,8 @@ def _seed_store() -> Path:
 
 
 def _state(store: Path, *, log: bool = True) -> dict[str, bytes]:
-    """The bytes of the store's current files and its key (without the import log, unless
-    `log`)."""
-    location = Store(store).location
-    files = {path.name: path.read_bytes() for path in location.iterdir() if path.is_file()}
+    """The store as readers see it, with its key (without the import log, unless `log`)."""
+    state = store_state(store)
     if not log:
-        files.pop(LOG_NAME, None)
-    key = store / KEY_NAME
-    return {**files, KEY_NAME: key.read_bytes() if key.is_file() else b""}
+        state.pop(LOG_NAME, None)
+    return state

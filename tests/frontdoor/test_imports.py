@@ -101,7 +101,7 @@ def test_cin_census_xml_derives_how_referrals_ended_and_never_keeps_identifiers(
     assert referrals["cine_referral_outcome"].tolist() == ["early_help"]
     assert str(referrals["cine_close_date"].iloc[0].date()) == "2024-10-29"
     # child 1: a child protection plan "started" before the referral: a validator's test case
-    quarantine = pd.read_csv(store / "quarantine.csv")
+    quarantine = Store(store).quarantine()
     assert quarantine[["locator", "field", "reason"]].values.tolist() == [
         ["child 1 referral 1", "cine_close_date", "must not be before cine_referral_date"]
     ]
@@ -157,7 +157,7 @@ def test_cin_census_outcomes_from_nfa_flag_closure_reason_and_plans(tmp_path):
         "2023-02-01",
         "2023-02-01",  # the CIN plan started (the case closed later)
     ]
-    quarantine = pd.read_csv(tmp_path / "s" / "quarantine.csv")
+    quarantine = Store(tmp_path / "s").quarantine()
     assert result.parts[0].quarantined == 1
     assert quarantine.loc[0, ["locator", "field", "reason"]].tolist() == [
         "child 6 referral 1",
@@ -284,7 +284,7 @@ def test_every_bad_record_is_quarantined_with_file_locator_field_and_reason(tmp_
         ],
     )
     assert (result.parts[0].records, result.parts[0].new, result.quarantined) == (6, 1, 5)
-    quarantine = pd.read_csv(store / "quarantine.csv", keep_default_na=False)
+    quarantine = Store(store).quarantine()
     found = {(row.locator, row.field): row.reason for row in quarantine.itertuples()}
     assert found[("row 2", "cont_contact_date")].startswith("'31/02/2023' is not a date")
     assert found[("row 3", "cont_contact_source_code")].startswith(
@@ -311,7 +311,7 @@ def test_reimporting_changes_nothing_and_a_corrected_extract_updates(tmp_path):
     )
     assert (corrected.parts[0].new, corrected.parts[0].updated, corrected.quarantined) == (1, 1, 0)
     assert read_table(store, "contacts")["cont_contact_outcome"].tolist() == ["early_help", "nfa"]
-    assert len(pd.read_csv(store / "quarantine.csv")) == 0  # the fixed record left quarantine
+    assert len(Store(store).quarantine()) == 0  # the fixed record left quarantine
 
 
 def test_strict_import_changes_nothing_when_a_record_is_rejected(tmp_path):
@@ -365,7 +365,7 @@ def test_linkage_on_import_then_remembered_decisions_update_records(tmp_path):
     contacts = read_table(store, "contacts").set_index("cont_contact_id")
     assert contacts["cont_source_school_urn"].tolist()[0] == 990001
     assert contacts["cont_source_school_urn"].iloc[1:].isna().all()
-    queue = pd.read_csv(store / "link-queue.csv", dtype=str, keep_default_na=False)
+    queue = Store(store).link_queue()
     assert queue["name_key"].tolist() == ["saint josephs catholic primary"]
     remembered = pd.DataFrame(
         {"la_code": ["981"], "name_key": ["saint josephs catholic primary"], "urn": [990003]}
@@ -395,7 +395,7 @@ def test_messy_synthetic_exports_link_to_the_true_schools(tmp_path, small_world)
     assert records == len(truth)
     # only duplicated rows are rejected: written again identically, or with the school spelt
     # differently under the same contact id
-    quarantine = pd.read_csv(store / "quarantine.csv")
+    quarantine = Store(store).quarantine()
     assert quarantine["reason"].str.match(r"repeats row|has the same id as row").all()
     contacts = read_table(store, "contacts")
     # exports without contact ids cannot tell a respelt duplicate from a second contact

@@ -112,6 +112,16 @@ def test_a_zip_bomb_is_refused_from_the_zip_directory(tmp_path):
     assert "xl/worksheets/sheet1.xml" in text
 
 
+def test_a_workbook_with_too_many_rows_is_refused_before_any_is_read(tmp_path):
+    """Rows are counted in the sheet's compressed stream first: a workbook packing more rows
+    than the limit is refused naming how many it holds, not after reading up to the limit."""
+    rows = [LIST_1, *[[f"{i}", "", "04/09/2023", "Schools", ""] for i in range(3_000)]]
+    path = tmp_path / "list1.xlsx"
+    path.write_bytes(xlsx({"List 1": rows}))
+    text = _refused(path, tmp_path / "store", "annex-a", MSG_ROWS, limits=Limits(rows=1_000))
+    assert "[xl/worksheets/sheet1.xml]: has more than 1,000 rows after the header (row 3,001)" in text
+
+
 def test_a_workbook_unpacking_beyond_the_limit_is_refused(tmp_path):
     path = tmp_path / "annex_a.xlsx"
     path.write_bytes(xlsx({"List 1": ROWS}))

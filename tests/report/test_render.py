@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import base64
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
 
-from threshold.report import to_html, write_report
+from threshold.analysis.api import ledger_record
+from threshold.report import to_html, to_markdown, write_report
+from threshold.trial import lock_protocol, protocol_status, randomise_committed, template
+
+UNBOUND_SENTENCE = "records no randomisation under a locked protocol's commitment"
 
 
 class Images(HTMLParser):
@@ -73,3 +78,29 @@ def test_markdown_refers_to_each_figure_written_beside_it(written, figures):
     for (alt, path), figure in zip(references, figures, strict=True):
         assert alt == figure.alt
         assert (directory / path).read_bytes() == figure.png
+
+
+def test_the_methods_say_how_the_allocation_was_bound_and_print_the_ledger_head(
+    results, figures, tmp_path
+):
+    """The report prints the trial ledger's head, and whether the allocation was randomised
+    under a locked protocol's commitment (its public draw), from the ledger itself."""
+    units = tmp_path / "schools.csv"
+    units.write_text("urn,la_code,pct_fsm\n" + "".join(f"{i},981,{i}\n" for i in range(1, 9)))
+    protocol = tmp_path / "protocol.toml"
+    protocol.write_text(template(), encoding="utf-8")
+    lock_protocol(protocol, software="test", units=units)
+    unbound = to_markdown(
+        replace(results, randomisation=ledger_record(protocol_status(protocol))), figures
+    )
+    assert UNBOUND_SENTENCE in unbound
+    randomise_committed(
+        units, protocol, draw="1 2 3 4 5 6 7", out=tmp_path / "a.csv", software="test"
+    )
+    status = protocol_status(protocol)
+    bound = to_markdown(replace(results, randomisation=ledger_record(status)), figures)
+    assert UNBOUND_SENTENCE not in bound
+    assert "the public draw 1 2 3 4 5 6 7" in bound
+    assert f"Trial ledger head: {status.ledger_head}." in bound
+    assert status.ledger_head is not None
+    assert status.ledger_head.entries == 2

@@ -1,4 +1,5 @@
-"""The allocation ledger: recorded, verifiable, tamper-evident; re-randomising is visible."""
+"""The allocation ledger in exploratory (unbound) mode: recorded, verifiable, tamper-evident;
+re-randomising is visible. Trials randomised under a commitment: test_commitment.py."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def test_an_allocation_is_recorded_and_verifies(schools, tmp_path):
     assert len(entry["input_sha256"]) == len(entry["output_sha256"]) == 64
     assert entry["software"] == "threshold test"
     assert list(pd.read_csv(out).columns) == ["urn", "block", "arm", "random_number", "order"]
-    assert verify_allocation(out) == done.entry
+    assert verify_allocation(out).entry == done.entry
 
 
 @pytest.mark.parametrize(
@@ -100,7 +101,7 @@ def test_randomising_again_is_refused_unless_a_reason_is_given_and_then_recorded
     assert len(lines) == 2
     assert lines[1]["reason"] == "protocol changed the blocks"
     assert lines[1]["supersedes"] == first.entry["output_sha256"]
-    assert verify_allocation(out) == second.entry
+    assert verify_allocation(out).entry == second.entry
 
 
 def test_cli_randomise_verify_and_refuse(schools, tmp_path):
@@ -114,6 +115,7 @@ def test_cli_randomise_verify_and_refuse(schools, tmp_path):
         "pct_fsm",
         "--out",
         str(out),
+        "--exploratory",
     ]
     first = subprocess.run(
         [THRESHOLD, "randomise", str(schools), *common, "--seed", "3"],
@@ -128,6 +130,7 @@ def test_cli_randomise_verify_and_refuse(schools, tmp_path):
     )
     assert verify.returncode == 0
     assert "verified" in verify.stdout
+    assert "EXPLORATORY, UNBOUND" in verify.stdout
     again = subprocess.run(
         [THRESHOLD, "randomise", str(schools), *common, "--seed", "4"],
         capture_output=True,
@@ -156,6 +159,7 @@ def test_cli_errors_name_the_file_row_and_column(tmp_path):
             "la_code",
             "--seed",
             "1",
+            "--exploratory",
             "--out",
             str(tmp_path / "a.csv"),
         ],

@@ -82,12 +82,26 @@ def analyse_protocol(
         software=software,
         notes=tuple(notes),
         distributions={o.name: distributions(data, o.name) for o in protocol.outcomes},
+        randomisation=ledger_record(lock),
         randomisation_inference=(
             randomisation_test(data, primary, protocol.randomisation, draws=draws).to_dict()
             if draws
             else None
         ),
     )
+
+
+def ledger_record(lock: LockStatus) -> dict[str, object] | None:
+    """What the report says of the randomisation: the trial ledger's head and its last
+    randomisation under a locked protocol's commitment."""
+    if lock.ledger_head is None:
+        return None
+    bound = lock.randomisation
+    keys = ("allocation", "created", "seed", "public_draw", "protocol_sha256")
+    return {
+        "ledger_head": lock.ledger_head.to_dict(),
+        "bound": {key: bound[key] for key in keys} if bound else None,
+    }
 
 
 def compliance_estimates(data: AnalysisData, protocol: Protocol) -> list[Estimate]:

@@ -75,6 +75,9 @@ class Results:
     """The primary outcome's randomisation-inference p-value (the trial's own procedure)."""
     distributions: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     """Per outcome, the analysed schools' values by arm (`treatment`, `control`), for figures."""
+    randomisation: dict[str, object] | None = None
+    """The trial ledger's head (`ledger_head`) and its last randomisation under a locked
+    protocol's commitment (`bound`, None when there is none); None without a protocol."""
 
     @property
     def primary(self) -> Estimate:
@@ -104,6 +107,7 @@ class Results:
             "software": self.software,
             "notes": list(self.notes),
             "randomisation_inference": self.randomisation_inference,
+            "randomisation": self.randomisation,
             "distributions": self.distributions,
             "estimates": [estimate.to_dict() for estimate in self.estimates],
             "attrition": _records(self.attrition),

@@ -7,12 +7,11 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from threshold.frontdoor import FORMATS, import_export, load_profile
+from threshold.frontdoor import FORMATS, import_export, load_profile, read_remembered
 from threshold.model import InputError
 from threshold.register import read_register
 
@@ -53,11 +52,7 @@ def import_command(
         raise InputError(MSG_FORMAT.format(formats=", ".join(FORMATS)))
     started = time.perf_counter()
     schools = read_register(register) if register is not None else None
-    known = (
-        pd.read_csv(remembered, dtype={"la_code": str, "name_key": str})
-        if remembered is not None and remembered.is_file()
-        else None
-    )
+    known = read_remembered(remembered) if remembered is not None and remembered.is_file() else None
     result = import_export(
         file,
         format=format,

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from threshold.frontdoor import accept_decisions, link_schools, read_remembered, review_queue
-from threshold.model import InputError
+from threshold.model import InputError, neutralise_formulas
 from threshold.register import read_register
 from threshold.trial import read_units
 
@@ -80,6 +80,6 @@ def _read_remembered(path: Path | None) -> pd.DataFrame | None:
 def _write(frame: pd.DataFrame, path: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(path, index=False, lineterminator="\n")
+        neutralise_formulas(frame).to_csv(path, index=False, lineterminator="\r\n")
     except OSError as error:
         raise InputError(MSG_WRITE.format(path=path, reason=error.strerror or error)) from None

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from threshold.model import InputError
-from threshold.trial import load_protocol, lock_protocol, protocol_status, template
+from threshold.trial import LEDGER_NAME, load_protocol, lock_protocol, protocol_status, template
 
 app = typer.Typer(
     help="The pre-registered analysis plan (protocol.toml) and its lock.", no_args_is_help=True
@@ -66,11 +66,25 @@ def lock_command(
     reason: Annotated[
         str | None, typer.Option(help="Why the locked plan was amended (recorded).")
     ] = None,
+    units: Annotated[
+        Path | None,
+        typer.Option(help="The units CSV to randomise: commits the trial's randomisation."),
+    ] = None,
 ) -> None:
-    """Check the protocol and record its hash in the trial ledger beside it."""
+    """Check the protocol and record its hash in the trial ledger beside it; with --units, also
+    commit the randomisation (the units file's hash and the plan's public draw)."""
     amendment = (reason or "") if amend else None
-    entry = lock_protocol(path, software=f"threshold {version('threshold')}", amendment=amendment)
-    Console(highlight=False, soft_wrap=True).print(
-        f"[green]Locked[/] {path} (SHA-256 {str(entry['sha256'])[:12]}) on {entry['created']}; "
-        f"recorded in {path.parent / 'trial-ledger.jsonl'}."
+    entry = lock_protocol(
+        path, software=f"threshold {version('threshold')}", amendment=amendment, units=units
     )
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(
+        f"[green]Locked[/] {path} (SHA-256 {entry['sha256']}) on {entry['created']}; "
+        f"recorded in {path.parent / LEDGER_NAME}, head {protocol_status(path).ledger_head}."
+    )
+    if units is not None:
+        console.print(
+            f"Committed the randomisation of {units} (SHA-256 {entry['units_sha256']}): "
+            f"randomise after the public draw with `threshold randomise {units} --protocol "
+            f'{path} --draw "…"`. Publish the two hashes now.'
+        )

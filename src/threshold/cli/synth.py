@@ -81,7 +81,10 @@ def _print_demo(console: Console, result: DemoResult, seconds: float) -> None:
         f"links right {check.links_right:.2%} of the time ({check.links_checked:,} checked "
         "against the world's truth)."
     )
-    console.print(f"3. Locked the evaluation's protocol: {result.protocol}.")
+    console.print(
+        f"3. Locked the evaluation's protocol: {result.protocol}. The allocation is the synthetic "
+        "world's own draw, not a randomisation under the lock's commitment; the report says so."
+    )
     console.print(f"4. Analysed the imported data: {headline(run.results)}")
     console.print(
         "5. Imported vs true data, primary outcome "

@@ -4,6 +4,8 @@ this module never imports `threshold.web` (the CLI and the web layer are indepen
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -19,11 +21,13 @@ MSG_DEVELOPMENT_SETTINGS = (
 )
 MSG_SETTINGS = "serving with settings {module}"
 MSG_NO_START_ANCHOR = "WARNING: no audit anchor written at start: {error}"
+MSG_WORKER_STARTED = "background jobs: a worker started (process {pid})"
+WORKER_STOP_SECONDS = 30
 
 app = typer.Typer(
     help=(
-        "The web service: serve it, create its first administrator, seed demo data, import "
-        "schools, publish and verify the audit chain's anchors."
+        "The web service: serve it, run its background jobs, create its first administrator, "
+        "seed demo data, import schools, publish and verify the audit chain's anchors."
     ),
     no_args_is_help=True,
 )
@@ -47,15 +51,21 @@ def _django(*commands: tuple[str, ...]) -> None:
 
 
 MIGRATE = ("migrate", "--no-input", "--verbosity", "0")
+WORKER = ("db_worker", "--queue-name", "*", "--no-reload")
+"""django-tasks' database worker: runs every queue's jobs, one at a time, until stopped."""
 
 
 @app.command("serve")
 def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    worker: Annotated[
+        bool, typer.Option(help="Start a background-jobs worker too (--no-worker: run it apart).")
+    ] = True,
 ) -> None:
-    """Bring the database up to date, publish an audit anchor and serve with gunicorn. Says
-    first, on stderr, which settings it uses (loudly when they are development settings)."""
+    """Bring the database up to date, publish an audit anchor, start a background-jobs worker
+    and serve with gunicorn; the worker stops with the service. Says first, on stderr, which
+    settings it uses (loudly when they are development settings)."""
     module = os.environ.get("DJANGO_SETTINGS_MODULE")
     is_development = module in (None, DEV_SETTINGS)
     typer.echo(
@@ -66,7 +76,25 @@ def serve(
         _django(("audit_anchor",))
     except InputError as error:
         typer.echo(MSG_NO_START_ANCHOR.format(error=error), err=True)
-    _django(("serve", "--port", str(port), "--host", host))
+    jobs = subprocess.Popen([sys.executable, "-m", "django", *WORKER]) if worker else None
+    if jobs is not None:
+        typer.echo(MSG_WORKER_STARTED.format(pid=jobs.pid), err=True)
+    try:
+        _django(("serve", "--port", str(port), "--host", host))
+    finally:
+        if jobs is not None:
+            jobs.terminate()
+            try:
+                jobs.wait(timeout=WORKER_STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                jobs.kill()
+
+
+@app.command("worker")
+def worker() -> None:
+    """Run background jobs (imports uploaded in the browser, …) until stopped: for running
+    workers apart from `serve --no-worker`, one process each (several on PostgreSQL)."""
+    _django(WORKER)
 
 
 @app.command("seed-demo")

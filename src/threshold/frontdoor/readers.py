@@ -154,14 +154,16 @@ def read_workbook(
 ) -> RawTable:
     """One sheet of an .xlsx workbook (the first unless named): the first row is the header.
 
-    The zip's directory and the sheet's declared range are checked against the limits before
-    any cell is read; rows are then streamed, never laid out as declared."""
+    The zip's directory, each sheet's number of rows and the sheet's declared range are
+    checked against the limits before any cell is read; rows are then streamed, never laid
+    out as declared."""
     file = path.name
     budget = budget or LIMITS.start(file)
     data = _bytes(path, budget)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             budget.check_zip(file, archive)
+            _check_sheet_rows(file, archive, budget)
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except _WORKBOOK_ERRORS as error:
         raise InputError(MSG_NOT_WORKBOOK.format(file=file, reason=_reason(error))) from None
@@ -221,6 +223,29 @@ def _sheet_rows(worksheet, label: str, budget: Budget):
                 budget.check_columns(label, number, beyond[-1] + 1)
             values = values[: budget.limits.columns]
         yield values
+
+
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
+_SHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml")
+
+
+def _check_sheet_rows(file: str, archive: zipfile.ZipFile, budget: Budget) -> None:
+    """Count each sheet's rows in its stream, without parsing it, before the workbook is
+    opened (opening a sheet without a declared range reads all of it): a workbook packing
+    millions of rows is refused in seconds rather than read for minutes."""
+    for member in archive.infolist():
+        if not _SHEET_PART.fullmatch(member.filename):
+            continue
+        count, carried = 0, b""
+        with archive.open(member) as part:
+            while chunk := part.read(1 << 22):
+                data = carried + chunk
+                keep = len(data) - 16  # a tag cut by the chunk's end is counted with the next
+                count += sum(1 for tag in _ROW_TAG.finditer(data) if tag.start() < keep)
+                carried = data[keep:] if keep > 0 else data
+                budget.check_time()
+        count += len(_ROW_TAG.findall(carried))
+        budget.check_row(f"{file} [{member.filename}]", count, most=XLSX_ROWS - 1)
 
 
 def read_cin_xml(path: Path, *, budget: Budget | None = None) -> RawTable:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from threshold.frontdoor.linkage import normalise
-from threshold.model import InputError
+from threshold.model import InputError, restore_formulas
 
 QUEUE_COLUMNS = ("la_code", "name_key", "example", "mentions", "candidates", "decision")
 REMEMBERED_COLUMNS = ("la_code", "name_key", "urn", "decided_on")
@@ -98,7 +98,9 @@ def read_remembered(path: Path) -> pd.DataFrame:
     """Remembered decisions from CSV (`la_code, name_key, urn, decided_on`), checked: the
     columns are there and every URN is a whole number or blank."""
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        frame = restore_formulas(
+            pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        )
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise InputError(MSG_REMEMBERED_UNREADABLE.format(path=path, reason=error)) from None
     if not {"la_code", "name_key", "urn"} <= set(frame.columns):

@@ -130,7 +130,8 @@ class Store:
 
 
 class LockedStore(Store):
-    """A store while this process holds its lock: it may be keyed, tidied and committed."""
+    """A store while this process holds its lock: it may be keyed, tidied, and given a new
+    version (`stage`) that becomes its state (`publish`)."""
 
     _new_key: bytes | None = None
 
@@ -191,11 +192,11 @@ class LockedStore(Store):
         for table, frame in tables.items():
             write_table(frame, _TABLES[table], staging)
         neutralise_formulas(quarantine.loc[:, list(QUARANTINE_COLUMNS)]).to_csv(
-            staging / "quarantine.csv", index=False, lineterminator="\n"
+            staging / "quarantine.csv", index=False, lineterminator="\r\n"
         )
         if link_queue is not None:
             neutralise_formulas(link_queue).to_csv(
-                staging / "link-queue.csv", index=False, lineterminator="\n"
+                staging / "link-queue.csv", index=False, lineterminator="\r\n"
             )
         for file in FILES[:-1]:
             if not (staging / file).exists() and (self.location / file).is_file():
@@ -227,18 +228,6 @@ class LockedStore(Store):
                 _relink(path, f"{CURRENT}/{file}")
         _relink(self.directory / CURRENT, f"{VERSIONS}/{version}")
         self.version, self.location = version, self.directory / VERSIONS / version
-
-    def commit(
-        self,
-        tables: dict[str, pd.DataFrame],
-        quarantine: pd.DataFrame,
-        link_queue: pd.DataFrame | None,
-        entry: dict[str, object],
-    ) -> str:
-        """Stage the next state and publish it; the new version's name."""
-        version = self.stage(tables, quarantine, link_queue, entry)
-        self.publish(version)
-        return version
 
 
 @contextlib.contextmanager

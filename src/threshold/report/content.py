@@ -73,7 +73,30 @@ def methods(results: Results) -> list[str]:
         "divided by the same standard deviation. The % point change is the coefficient × 100.",
         f"Tests are two-sided at the {results.alpha:.0%} level. {multiplicity}",
         "Outcomes an LA could not provide are missing for its schools, never counted as zero.",
+        *([randomisation(results.randomisation)] if results.randomisation else []),
     ]
+
+
+def randomisation(record: dict[str, object]) -> str:
+    """How the allocation was bound to the locked protocol (or that it was not), and the trial
+    ledger's head."""
+    ledger = record["ledger_head"]
+    bound = record["bound"]
+    assert isinstance(ledger, dict)
+    if isinstance(bound, dict):
+        numbers = " ".join(map(str, bound["public_draw"]))
+        said = (
+            f"The allocation {bound['allocation']} was randomised on {bound['created']} under the "
+            f"commitment of the protocol locked with SHA-256 {str(bound['protocol_sha256'])[:12]}:"
+            f" its seed ({bound['seed']}) comes from that protocol, the units file committed with "
+            f"it and the public draw {numbers}; `threshold randomise verify` recomputes both."
+        )
+    else:
+        said = (
+            "The trial ledger records no randomisation under a locked protocol's commitment, so "
+            "nothing shows that the allocation analysed was fixed before it was seen."
+        )
+    return f"{said} Trial ledger head: entry {ledger['entries']}, SHA-256 {ledger['sha256']}."
 
 
 def footer(results: Results) -> str:

@@ -1,14 +1,22 @@
 """Trial design: power, design diagnosis, randomisation, the trial ledger, the protocol."""
 
-from threshold.trial.allocation import Randomised, randomise_file, read_units, verify_allocation
+from threshold.trial.allocation import (
+    Randomised,
+    Verified,
+    derive_seed,
+    randomise_committed,
+    randomise_file,
+    verify_allocation,
+)
 from threshold.trial.balance import SCHOOL_CHARACTERISTICS, balance_table
 from threshold.trial.diagnosis import Diagnosis, diagnose, fit_many
-from threshold.trial.ledger import LEDGER_NAME
+from threshold.trial.ledger import LEDGER_NAME, LedgerHead
 from threshold.trial.power import Design, PowerResult, mdes, power, required_units
 from threshold.trial.protocol import (
     LockStatus,
     Outcome,
     Protocol,
+    PublicDraw,
     Specification,
     load_protocol,
     lock_protocol,
@@ -25,6 +33,7 @@ from threshold.trial.randomisation import (
     median_split,
     randomise,
     randomise_as_evaluated,
+    read_units,
 )
 
 __all__ = [
@@ -34,14 +43,18 @@ __all__ = [
     "SCHOOL_CHARACTERISTICS",
     "Design",
     "Diagnosis",
+    "LedgerHead",
     "LockStatus",
     "Outcome",
     "PowerResult",
     "Protocol",
+    "PublicDraw",
     "RandomisationSpec",
     "Randomised",
     "Specification",
+    "Verified",
     "balance_table",
+    "derive_seed",
     "diagnose",
     "draw_assignments",
     "fit_many",
@@ -54,6 +67,7 @@ __all__ = [
     "protocol_status",
     "randomise",
     "randomise_as_evaluated",
+    "randomise_committed",
     "randomise_file",
     "read_units",
     "require_locked",

@@ -24,7 +24,7 @@ from threshold.model import InputError
 from threshold.trial.randomisation import (
     RandomisationSpec,
     _blocks,
-    _check_columns,
+    check_units,
     draw_assignments,
 )
 
@@ -109,7 +109,7 @@ def diagnose(
     """
     if replicates < 10:
         raise InputError(MSG_REPLICATES.format(value=replicates))
-    _check_columns(units, spec)
+    check_units(units, spec)
     n = len(units)
     blocks = _blocks(units, spec) if spec.method != "complete" else np.full(n, "all")
     treated = draw_assignments(blocks.astype(str), spec, rng, replicates)[0].T.astype(float)

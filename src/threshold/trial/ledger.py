@@ -1,5 +1,5 @@
 """The trial ledger: an append-only, hash-chained record of a trial's irreversible acts
-(randomisations, protocol locks), kept as `trial-ledger.jsonl` beside the files it describes.
+(protocol locks, randomisations), kept as `trial-ledger.jsonl` beside the files it describes.
 
 One JSON object a line. Each carries `kind`, `created` and the SHA-256 of the whole ledger text
 before it (`previous_sha256`), so an edited or deleted line breaks the chain.
@@ -11,9 +11,12 @@ import datetime as dt
 import hashlib
 import json
 import os
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 LEDGER_NAME = "trial-ledger.jsonl"
+PROTOCOL_LOCK = "protocol_lock"
+RANDOMISATION = "randomisation"
 
 MSG_CHAIN_BROKEN = (
     "{ledger} line {line} has been edited or a line before it removed (hash chain broken)"
@@ -45,6 +48,27 @@ def append_entry(
     with ledger_path(directory).open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n")
     return entry
+
+
+@dataclass(frozen=True)
+class LedgerHead:
+    """How many entries a ledger holds and the SHA-256 of its whole text (what the next entry
+    chains to). Anyone who noted a head can tell later whether the ledger was rewritten."""
+
+    entries: int
+    sha256: str
+
+    def __str__(self) -> str:
+        return f"entry {self.entries}, SHA-256 {self.sha256}"
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def head(directory: Path) -> LedgerHead:
+    """The head of the ledger in `directory`."""
+    text = _text(directory)
+    return LedgerHead(len(text.splitlines()), sha256(text.encode()))
 
 
 def chain_failures(directory: Path) -> list[str]:

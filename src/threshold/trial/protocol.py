@@ -3,6 +3,8 @@
 `threshold protocol template` prints the evaluation's plan as a starting point. Locking records
 the protocol's SHA-256 in the trial ledger beside it; the analysis refuses a protocol that is
 unlocked, or altered since it was locked, unless it is run as exploratory — and then says so.
+Locking with the units file commits the randomisation: the lock keeps the plan's text and the
+units file's SHA-256, and the seed will come from them and the public draw the plan names.
 """
 
 from __future__ import annotations
@@ -15,10 +17,18 @@ from pathlib import Path
 from typing import Literal
 
 from threshold.model import InputError, OutcomeMeasure
-from threshold.trial.ledger import append_entry, chain_failures, read_entries, relative, sha256
-from threshold.trial.randomisation import RandomisationSpec
-
-KIND = "protocol_lock"
+from threshold.trial.ledger import (
+    PROTOCOL_LOCK,
+    RANDOMISATION,
+    LedgerHead,
+    append_entry,
+    chain_failures,
+    head,
+    read_entries,
+    relative,
+    sha256,
+)
+from threshold.trial.randomisation import RandomisationSpec, check_units, read_units
 
 MSG_UNREADABLE = "{path}: cannot read the protocol ({reason})"
 MSG_INVALID = "{path} is not a valid protocol:\n- {problems}"
@@ -36,6 +46,14 @@ MSG_AMENDMENT = (
     'amendment: rerun with --amend --reason "…" and it is recorded as one'
 )
 MSG_LEDGER_TAMPERED = "the trial ledger beside {path} has been tampered with:\n- {problems}"
+MSG_NO_DRAW = (
+    "{path}: committing the randomisation needs [randomisation] public_draw (a public draw held "
+    "after the lock, e.g. a named lottery draw) and public_draw_numbers (how many numbers it gives)"
+)
+MSG_DRAW = (
+    "randomisation.public_draw and public_draw_numbers: give both (a text naming a public draw "
+    "held after the lock, and how many whole numbers it gives, at least 1) or neither"
+)
 
 Role = Literal["primary", "secondary"]
 SUBGROUP_KINDS = ("windows", "interaction")
@@ -80,6 +98,14 @@ class Specification:
 
 
 @dataclass(frozen=True)
+class PublicDraw:
+    """The public draw, held after the lock, whose numbers seed the randomisation."""
+
+    description: str
+    numbers: int
+
+
+@dataclass(frozen=True)
 class Protocol:
     name: str
     registration: str
@@ -96,6 +122,7 @@ class Protocol:
     subgroups: tuple[Specification, ...] = field(default=())
     compliance: tuple[Specification, ...] = field(default=())
     robustness: tuple[Specification, ...] = field(default=())
+    public_draw: PublicDraw | None = None
 
     @property
     def primary(self) -> Outcome:
@@ -104,12 +131,15 @@ class Protocol:
 
 @dataclass(frozen=True)
 class LockStatus:
-    """Whether a protocol is locked: `state` is `locked`, `unlocked` or `altered`."""
+    """Whether a protocol is locked: `state` is `locked`, `unlocked` or `altered`; the ledger's
+    head, and its last randomisation under a locked protocol's commitment, if any."""
 
     state: Literal["locked", "unlocked", "altered"]
     sha256: str
     locked_at: str | None
     exploratory: bool = False
+    ledger_head: LedgerHead | None = None
+    randomisation: dict[str, object] | None = None
 
     @property
     def confirmatory(self) -> bool:
@@ -193,6 +223,15 @@ def parse_protocol(raw: dict[str, object], *, source: str = "protocol") -> Proto
         ),
         "sides": check.choice(analysis, "analysis.sides", ("one", "two"), default="two"),
     }
+    public_draw = None
+    description, numbers = (randomisation.get(k) for k in ("public_draw", "public_draw_numbers"))
+    if description is not None or numbers is not None:
+        if not (isinstance(description, str) and description.strip()) or not (
+            isinstance(numbers, int) and not isinstance(numbers, bool) and numbers > 0
+        ):
+            check.problems.append(MSG_DRAW)
+        else:
+            public_draw = PublicDraw(description, numbers)
     if check.problems:
         raise InputError(MSG_INVALID.format(path=source, problems="\n- ".join(check.problems)))
     assert spec is not None
@@ -208,18 +247,46 @@ def parse_protocol(raw: dict[str, object], *, source: str = "protocol") -> Proto
         subgroups=specifications["subgroup"],  # type: ignore[arg-type]
         compliance=specifications["compliance"],  # type: ignore[arg-type]
         robustness=specifications["robustness"],  # type: ignore[arg-type]
+        public_draw=public_draw,
         **protocol_fields,  # type: ignore[arg-type]
     )
 
 
 def lock_protocol(
-    path: Path, *, software: str, amendment: str | None = None, now: dt.datetime | None = None
+    path: Path,
+    *,
+    software: str,
+    amendment: str | None = None,
+    units: Path | None = None,
+    now: dt.datetime | None = None,
 ) -> dict[str, object]:
     """Check the protocol and record its hash in the trial ledger beside it. Locking a plan that
-    changed after an earlier lock is an amendment and needs its reason, which is recorded."""
-    load_protocol(path)
+    changed after an earlier lock is an amendment and needs its reason, which is recorded.
+
+    With `units` (the table to randomise, checked against the plan's randomisation) the lock
+    commits the randomisation: it records the units file's SHA-256 and keeps the plan's text. A
+    plan locked without units may be locked again with them, once."""
+    protocol = load_protocol(path)
+    commitment: dict[str, object] = {}
+    if units is not None:
+        if protocol.public_draw is None:
+            raise InputError(MSG_NO_DRAW.format(path=path))
+        table = read_units(units)
+        try:
+            check_units(table, protocol.randomisation)
+        except InputError as error:
+            raise InputError(f"{units}: {error}") from None
+        commitment = {
+            "units": relative(units, path.parent),
+            "units_sha256": sha256(units.read_bytes()),
+            "text": path.read_bytes().decode("utf-8"),
+        }
     status = protocol_status(path)
-    if status.state == "locked":
+    committed = any(
+        e["sha256"] == status.sha256 and "units_sha256" in e
+        for e in read_entries(path.parent, PROTOCOL_LOCK)
+    )
+    if status.state == "locked" and (units is None or committed):
         raise InputError(MSG_ALREADY_LOCKED.format(path=path, when=status.locked_at))
     if status.state == "altered" and not (amendment and amendment.strip()):
         raise InputError(MSG_AMENDMENT.format(path=path, when=status.locked_at))
@@ -228,8 +295,9 @@ def lock_protocol(
         "sha256": status.sha256,
         "software": software,
         "amendment": amendment if status.state == "altered" else None,
+        **commitment,
     }
-    return append_entry(path.parent, KIND, record, now=now)
+    return append_entry(path.parent, PROTOCOL_LOCK, record, now=now)
 
 
 def protocol_status(path: Path, *, exploratory: bool = False) -> LockStatus:
@@ -239,14 +307,18 @@ def protocol_status(path: Path, *, exploratory: bool = False) -> LockStatus:
         raise InputError(MSG_LEDGER_TAMPERED.format(path=path, problems="\n- ".join(failures)))
     actual = sha256(path.read_bytes())
     locks = [
-        e for e in read_entries(path.parent, KIND) if e["protocol"] == relative(path, path.parent)
+        e
+        for e in read_entries(path.parent, PROTOCOL_LOCK)
+        if e["protocol"] == relative(path, path.parent)
     ]
+    bound = [e for e in read_entries(path.parent, RANDOMISATION) if e.get("protocol_sha256")]
+    ledger = {"ledger_head": head(path.parent), "randomisation": bound[-1] if bound else None}
     if not locks:
-        return LockStatus("unlocked", actual, None, exploratory)
+        return LockStatus("unlocked", actual, None, exploratory, **ledger)
     if any(e["sha256"] == actual for e in locks):
         when = next(e["created"] for e in locks if e["sha256"] == actual)
-        return LockStatus("locked", actual, str(when), exploratory)
-    return LockStatus("altered", actual, str(locks[-1]["created"]), exploratory)
+        return LockStatus("locked", actual, str(when), exploratory, **ledger)
+    return LockStatus("altered", actual, str(locks[-1]["created"]), exploratory, **ledger)
 
 
 def require_locked(path: Path, *, exploratory: bool = False) -> LockStatus:
@@ -256,7 +328,7 @@ def require_locked(path: Path, *, exploratory: bool = False) -> LockStatus:
         return status
     if status.state == "unlocked":
         raise InputError(MSG_UNLOCKED.format(path=path))
-    locks = read_entries(path.parent, KIND)
+    locks = read_entries(path.parent, PROTOCOL_LOCK)
     raise InputError(
         MSG_ALTERED.format(
             path=path,

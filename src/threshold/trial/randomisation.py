@@ -19,13 +19,15 @@ means) and every unit gets its cluster's arm.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from threshold.model import Arm, InputError
+from threshold.model import Arm, InputError, restore_formulas
 
+MSG_UNREADABLE = "{path}: cannot read the units table ({reason})"
 MSG_MISSING_COLUMN = "the units table has no column {column!r} (columns: {columns})"
 MSG_BLANK_VALUES = "column {column!r} is blank for {count} unit(s), e.g. row {row}"
 MSG_DUPLICATE_UNITS = "unit id column {column!r} repeats {value}"
@@ -78,6 +80,16 @@ EVALUATION_DESIGN = RandomisationSpec(unit="urn", block_by=("la_code",), median_
 """The evaluation's design on a contract schools table: blocks LA × high/low % FSM, alternating."""
 
 
+def read_units(path: Path) -> pd.DataFrame:
+    """A units table from CSV (any columns; blanks are missing; the escapes Threshold writes
+    before formula-like text removed, `restore_formulas`), or a clear error."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise InputError(MSG_UNREADABLE.format(path=path, reason=error)) from None
+    return restore_formulas(frame).replace("", None)
+
+
 def median_split(values: pd.Series, groups: pd.Series) -> pd.Series:
     """'high' where a value is above its group's median, else 'low' (ties at the median are low)."""
     medians = values.groupby(groups).transform("median")
@@ -90,7 +102,7 @@ def randomise(
     """Allocate units to arms. Returns one row per unit, in the table's order: `unit`, `block`,
     `arm`, `random_number`, `order` (position in the block after sorting), and `cluster` when
     clusters were randomised (then the random number and order are the cluster's)."""
-    _check_columns(units, spec)
+    check_units(units, spec)
     if spec.cluster is None:
         return _allocate(units[spec.unit].to_numpy(), _blocks(units, spec), spec, rng)
     clusters = units.groupby(spec.cluster, sort=False)
@@ -118,7 +130,9 @@ def randomise_as_evaluated(schools: pd.DataFrame, rng: np.random.Generator) -> p
     return randomise(schools, EVALUATION_DESIGN, rng)
 
 
-def _check_columns(units: pd.DataFrame, spec: RandomisationSpec) -> None:
+def check_units(units: pd.DataFrame, spec: RandomisationSpec) -> None:
+    """InputError unless `units` has the columns `spec` needs, filled, with unique ids and a
+    numeric median-split column."""
     needed = [spec.unit, *spec.block_by, *filter(None, [spec.median_split, spec.cluster])]
     for column in needed:
         if column not in units.columns:

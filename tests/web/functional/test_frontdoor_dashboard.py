@@ -1,4 +1,5 @@
-"""An LA analyst imports an export (seeing the result and the quarantine), reads the LA's
+"""An LA analyst imports an export (following its background job's progress to the result, run
+by the library's worker, and the quarantine), reads the LA's
 front-door dashboard, sorts it, and opens a school's dashboard, in Debian's Chromium; every
 page passes axe-core's WCAG 2.2 AA checks, and the dashboards keep the content security
 policy."""
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from factories.jobs import run_jobs
 from threshold.web.accounts.roles import RoleName
 from threshold.web.organisations.models import LocalAuthority, School
 from web.functional import browser
@@ -89,6 +91,12 @@ def test_analyst_imports_and_reads_the_front_door_dashboards(
         page.get_by_label("The export").set_input_files(str(export))
         page.get_by_label("Standard Safeguarding Dataset extract").check()
         page.get_by_role("button", name="Import").click()
+        expect(page.get_by_role("heading", name="Importing contacts.csv")).to_be_visible()
+        expect(page.get_by_text("Waiting to start")).to_be_visible()
+        assert_accessible(page)
+        page.screenshot(path=tmp_path / "import-progress.png", full_page=True)
+        run_jobs()
+        page.get_by_role("button", name="Check progress").click()
         expect(page.get_by_text("29 records read: 28 loaded, 1 quarantined")).to_be_visible()
         assert_accessible(page)
         page.get_by_role("link", name="See the quarantined records and why").click()
@@ -124,3 +132,44 @@ def test_analyst_imports_and_reads_the_front_door_dashboards(
         strict.goto(f"{base}/insights/schools/990001/?year=2024/25")
         expect(strict.get_by_role("heading", name="Northmoor Academy")).to_be_visible()
         assert errors == [], "the dashboards break their own content security policy"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_import_shows_its_error_and_is_listed_for_administrators(
+    live_server: object,
+    settings: object,
+    places: dict[str, LocalAuthority | School],
+    make_user: Callable[..., object],
+    authenticator: Callable[..., Callable[[], str]],
+    tmp_path: Path,
+) -> None:
+    settings.FRONTDOOR_STORE_ROOT = tmp_path / "store"
+    analyst_code = authenticator(make_user(RoleName.LA_ANALYST))
+    admin_code = authenticator(make_user(RoleName.SYSTEM_ADMIN))
+    export = tmp_path / "contacts.csv"
+    export.write_text("a,b\n1,2\n", encoding="utf-8")
+    base = live_server.url
+    with chromium() as launched:
+        page = checked_page(launched)
+        sign_in(page, base, "la_analyst", analyst_code())
+        page.goto(f"{base}/insights/la/990/import/")
+        page.get_by_label("The export").set_input_files(str(export))
+        page.get_by_label("Standard Safeguarding Dataset extract").check()
+        page.get_by_role("button", name="Import").click()
+        run_jobs()
+        page.get_by_role("button", name="Check progress").click()
+        expect(
+            page.get_by_role("heading", name="The import of contacts.csv failed")
+        ).to_be_visible()
+        expect(page.get_by_text("Nothing was imported: contacts.csv: is neither")).to_be_visible()
+        assert_accessible(page)
+        page.screenshot(path=tmp_path / "import-failed.png", full_page=True)
+
+        admin = checked_page(launched)
+        sign_in(admin, base, "system_admin", admin_code())
+        admin.get_by_role("link", name="Failed jobs").click()
+        expect(admin.get_by_role("heading", name="Failed jobs")).to_be_visible()
+        failure = admin.locator("td p", has_text="FrontDoorError: contacts.csv: is neither")
+        expect(failure).to_be_visible()
+        assert_accessible(admin)
+        admin.screenshot(path=tmp_path / "failed-jobs.png", full_page=True)

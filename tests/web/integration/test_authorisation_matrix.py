@@ -115,7 +115,10 @@ MATRIX: dict[str, dict[str, int]] = {
     "insights:school": row(302, 403, la_lead=200, la_analyst=200, dsl_lead=200, dsl_deputy=200),
     "insights:import_upload": row(302, 403, la_analyst=200),
     "insights:import_detail": row(302, 403, la_analyst=404),
+    "insights:import_progress": row(302, 403, la_analyst=404),
     "insights:quarantine": row(302, 403, la_analyst=200),
+    # Background jobs: the failed ones are for system administrators.
+    "jobs:failed": row(302, 403, system_admin=200),
     # Surveys: the questionnaire is public (its token is the credential); no such token here.
     "surveys:respond": row(404, 404),
     "surveys:wave_list": row(302, 403, la_lead=200, la_analyst=200, evaluator=200),
@@ -182,6 +185,7 @@ URL_KWARGS: dict[str, dict[str, object]] = {
         for name in ("organisations:authority_detail", "organisations:authority_edit")
     },
     "insights:import_detail": {"pk": 1},
+    "insights:import_progress": {"pk": 1},
     "insights:school": {"urn": 990001},
     "surveys:respond": {"token": "ABCDEFGH12345678", "wave": "baseline"},
     "surveys:monitor": {"pk": 1},

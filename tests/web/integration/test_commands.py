@@ -1,5 +1,6 @@
 """`threshold web …` end to end, in a fresh SQLite file: seed the demo, import schools, verify
-the audit chain against its anchors, find tampering, and serve (saying which settings)."""
+the audit chain against its anchors, find tampering, and serve (saying which settings, and
+running queued jobs in the worker it starts)."""
 
 from __future__ import annotations
 
@@ -178,14 +179,31 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_serve_says_loudly_it_runs_development_settings_and_anchors_the_chain(
-    database: Path, contract: Path
+def test_serve_says_loudly_it_runs_development_settings_anchors_the_chain_and_runs_jobs(
+    database: Path, contract: Path, tmp_path: Path
 ) -> None:
     assert threshold("import-organisations", str(contract), database=database).returncode == 0
+    touched = tmp_path / "touched"
+    enqueue = f"from factories.jobs import touch; touch.enqueue({str(touched)!r})"
+    queued = subprocess.run(
+        [sys.executable, "-m", "django", "shell", "-c", enqueue],
+        env=os.environ
+        | {
+            "DATABASE_URL": f"sqlite:///{database}",
+            "DJANGO_SETTINGS_MODULE": "threshold.web.config.settings.dev",
+            "PYTHONPATH": str(Path(__file__).parents[2]),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert queued.returncode == 0, queued.stderr
     anchors = database.with_suffix(".audit-anchors.jsonl")
     published = len(anchors.read_text().splitlines())
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["PYTHONPATH"] = str(Path(__file__).parents[2])  # the worker imports the test's job
     server = subprocess.Popen(
         [str(THRESHOLD), "web", "serve", "--port", str(port)],
         env=env | {"DATABASE_URL": f"sqlite:///{database}", "GUNICORN_CMD_ARGS": "--workers 1"},
@@ -204,6 +222,9 @@ def test_serve_says_loudly_it_runs_development_settings_and_anchors_the_chain(
             except OSError:
                 assert time.monotonic() < deadline, "the service did not start"
                 time.sleep(0.5)
+        while not touched.exists():
+            assert time.monotonic() < deadline, "the worker serve started ran no job"
+            time.sleep(0.5)
     finally:
         server.terminate()
         server.communicate(timeout=30)

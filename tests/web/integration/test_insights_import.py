@@ -1,5 +1,6 @@
 """Importing LA front-door exports into the web service: through threshold.frontdoor into the
-LA's store, then into the database — all or nothing, idempotent, counted and audited."""
+LA's store, then into the database — all or nothing, idempotent, counted and audited. Uploads
+in the browser are imported by a background job, run here by the library's own worker."""
 
 from __future__ import annotations
 
@@ -7,21 +8,27 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
+from factories.jobs import run_jobs
 from factories.stores import store_state
 from threshold.web.accounts.roles import RoleName
 from threshold.web.audit.models import AuditEvent
 from threshold.web.insights import services
-from threshold.web.insights.models import Contact, FrontDoorImport
+from threshold.web.insights.models import Contact, FrontDoorImport, ImportJob
 from threshold.web.insights.services import (
+    MSG_IMPORT_FAILED,
     FrontDoorError,
     authority_state,
     authority_store,
     frontdoor_import,
+    job_folder,
 )
 from threshold.web.organisations.models import LocalAuthority, School
 
@@ -166,20 +173,57 @@ def test_management_command(places: dict[str, LocalAuthority | School], tmp_path
 
 @pytest.fixture
 def analyst(make_user: Callable[..., object], sign_in: Callable[..., Client]) -> Client:
-    return sign_in(Client(), make_user(RoleName.LA_ANALYST))
+    user = make_user(RoleName.LA_ANALYST)
+    user.email = "analyst@example.org"
+    user.save()
+    return sign_in(Client(), user)
 
 
-def test_analyst_uploads_sees_the_result_and_the_quarantine(
+JOBS = pytest.mark.django_db(transaction=True)
+"""For tests that run jobs: the worker's own connection sees only committed data."""
+
+
+def upload(client: Client, text: str, format: str = "ssd") -> str:
+    """Upload `text` as contacts.csv; the address of the job's progress page."""
+    response = client.post(
+        reverse("insights:import_upload", kwargs={"la_code": "990"}),
+        {"file": SimpleUploadedFile("contacts.csv", text.encode()), "format": format},
+    )
+    job = ImportJob.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("insights:import_progress", kwargs={"pk": job.pk})
+    return response.url
+
+
+@JOBS
+def test_an_upload_is_imported_by_a_job_then_shows_the_result_and_quarantine(
     analyst: Client, places: dict[str, LocalAuthority | School]
 ) -> None:
-    upload = SimpleUploadedFile("contacts.csv", SSD.encode(), content_type="text/csv")
-    response = analyst.post(
-        reverse("insights:import_upload", kwargs={"la_code": "990"}),
-        {"file": upload, "format": "ssd"},
-    )
+    progress = upload(analyst, SSD)
+    job = ImportJob.objects.get()
+    kept = job_folder(job) / "export" / "contacts.csv"
+    assert kept.read_text(encoding="utf-8") == SSD
+    assert kept.stat().st_mode & 0o777 == 0o600
+    assert job_folder(job).stat().st_mode & 0o777 == 0o700
+    assert not FrontDoorImport.objects.exists()  # not in the request
+    assert "Waiting to start" in analyst.get(progress).content.decode()
+    form = analyst.get(reverse("insights:import_upload", kwargs={"la_code": "990"}))
+    assert f'href="{progress}">contacts.csv</a>' in form.content.decode()  # not finished yet
+    claimed = DBTaskResult.objects.filter(id=job.task_id)
+    claimed.update(status=TaskResultStatus.RUNNING)  # as a worker's claim leaves it
+    assert "Importing: reading, linking and loading" in analyst.get(progress).content.decode()
+    claimed.update(status=TaskResultStatus.READY)
+    assert AuditEvent.objects.filter(action="create", object_type="insights.importjob").exists()
+
+    run_jobs()
+
     record = FrontDoorImport.objects.get()
+    response = analyst.get(progress)
     assert response.status_code == 302
     assert response.url == reverse("insights:import_detail", kwargs={"pk": record.pk})
+    assert not job_folder(job).exists()
+    form = analyst.get(reverse("insights:import_upload", kwargs={"la_code": "990"}))
+    assert progress not in form.content.decode()
     detail = analyst.get(response.url).content.decode()
     assert "3 records read: 2 loaded, 1 quarantined" in detail
     assert reverse("insights:quarantine", kwargs={"la_code": "990"}) in detail
@@ -187,6 +231,11 @@ def test_analyst_uploads_sees_the_result_and_the_quarantine(
     assert "not a date" in page.content.decode()
     read = AuditEvent.objects.get(action="read", object_type="insights.quarantine")
     assert read.detail == {"rows": 1, "shown": 1}
+    (message,) = mail.outbox
+    assert message.to == ["analyst@example.org"]
+    assert message.subject == "Front-door import finished: contacts.csv"
+    assert "3 records read, 2 loaded, 1 quarantined" in message.body
+    assert f"http://testserver{progress}" in message.body
 
 
 def test_a_mapped_upload_needs_a_profile(analyst: Client) -> None:
@@ -197,18 +246,80 @@ def test_a_mapped_upload_needs_a_profile(analyst: Client) -> None:
     )
     assert response.status_code == 200
     assert "Choose the profile" in response.content.decode()
-    assert not FrontDoorImport.objects.exists()
+    assert not ImportJob.objects.exists()
 
 
-def test_a_file_that_cannot_be_read_is_shown_as_an_error(analyst: Client) -> None:
-    upload = SimpleUploadedFile("contacts.csv", b"a,b\n1,2\n", content_type="text/csv")
+PROFILE = """
+[profile]
+name = "Test export"
+table = "contacts"
+date_formats = ["%d/%m/%Y"]
+
+[columns]
+cont_contact_id = "ContactID"
+cont_person_id = "PersonID"
+cont_contact_date = "ContactDate"
+cont_contact_source_code = "Source"
+cont_contact_outcome = "Outcome"
+"""
+
+
+@JOBS
+def test_a_mapped_upload_is_read_through_its_profile_by_the_job(analyst: Client) -> None:
     response = analyst.post(
         reverse("insights:import_upload", kwargs={"la_code": "990"}),
-        {"file": upload, "format": "ssd"},
+        {
+            "file": SimpleUploadedFile(
+                "mine.csv",
+                b"ContactID,PersonID,ContactDate,Source,Outcome\nM1,P1,10/09/2024,2A,NFA\n",
+            ),
+            "format": "mapped",
+            "profile": SimpleUploadedFile("mine.toml", PROFILE.encode()),
+        },
     )
-    assert "Nothing was imported: contacts.csv: is neither ssd_contacts" in (
-        response.content.decode()
-    )
+    job = ImportJob.objects.get()
+    assert (job_folder(job) / "profile" / "mine.toml").read_text(encoding="utf-8") == PROFILE
+    run_jobs()
+    record = FrontDoorImport.objects.get()
+    assert (record.file_name, record.format, record.records) == ("mine.csv", "mapped", 1)
+    assert analyst.get(response.url).url == reverse("insights:import_detail", args=[record.pk])
+
+
+@JOBS
+def test_a_file_that_cannot_be_read_fails_its_job_for_the_uploader_and_administrators(
+    analyst: Client, make_user: Callable[..., object], sign_in: Callable[..., Client]
+) -> None:
+    progress = upload(analyst, "a,b\n1,2\n")
+    run_jobs()
+    page = analyst.get(progress).content.decode()
+    reason = "contacts.csv: is neither ssd_contacts"
+    assert "The import of contacts.csv failed" in page
+    assert MSG_IMPORT_FAILED.format(reason="") + reason in page
+    assert not FrontDoorImport.objects.exists()
+    assert not job_folder(ImportJob.objects.get()).exists()
+    (message,) = mail.outbox
+    assert message.subject == "Front-door import failed: contacts.csv"
+    assert reason in message.body
+    admin = sign_in(Client(), make_user(RoleName.SYSTEM_ADMIN))
+    failed = admin.get(reverse("jobs:failed")).content.decode()
+    assert "threshold.web.insights.services.import_job_run" in failed
+    assert f"FrontDoorError: {reason}" in failed
+
+
+def test_no_failed_job_is_listed_while_none_failed(
+    make_user: Callable[..., object], sign_in: Callable[..., Client]
+) -> None:
+    admin = sign_in(Client(), make_user(RoleName.SYSTEM_ADMIN))
+    assert "No job has failed." in admin.get(reverse("jobs:failed")).content.decode()
+
+
+def test_an_analyst_of_another_la_cannot_follow_the_job(
+    analyst: Client, make_user: Callable[..., object], sign_in: Callable[..., Client]
+) -> None:
+    progress = upload(analyst, SSD)
+    other = make_user(RoleName.LA_ANALYST, username="other_analyst")
+    other.memberships.update(authority=LocalAuthority.objects.get(la_code="991"))
+    assert sign_in(Client(), other).get(progress).status_code == 403
 
 
 def test_an_analyst_of_another_la_is_refused(

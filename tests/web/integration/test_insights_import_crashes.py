@@ -152,3 +152,21 @@ def test_copies_left_beside_the_store_by_earlier_imports_are_removed(tmp_path: P
     frontdoor_import(authority=authority, path=path, format="ssd", by="test")
     assert sorted(p.name for p in root.iterdir()) == [".991-0badc0de", ".gitignore", "990"]
     assert not list((authority_store(authority) / VERSIONS).glob(".staging-*"))
+
+
+@pytest.mark.django_db
+def test_an_import_past_the_service_time_limit_is_stopped_and_changes_nothing(
+    tmp_path: Path, settings: object
+) -> None:
+    authority = LocalAuthority.objects.create(la_code="990", name="Northmoor")
+    frontdoor_import(
+        authority=authority, path=_file(tmp_path, "a.csv", FIRST), format="ssd", by="t"
+    )
+    before = store_state(authority_store(authority))
+    settings.FRONTDOOR_IMPORT_SECONDS = 1e-9
+    with pytest.raises(FrontDoorError, match="stopped after 1e-09 s"):
+        frontdoor_import(
+            authority=authority, path=_file(tmp_path, "b.csv", SECOND), format="ssd", by="t"
+        )
+    assert store_state(authority_store(authority)) == before
+    assert _seen(authority) == ({"990-C1", "990-C2"}, {"990-C1", "990-C2"})

@@ -16,6 +16,8 @@ class Permission(StrEnum):
     """Import and correct local authorities and schools."""
     AUTHORITY_SETTINGS_EDIT = "organisations.settings_edit"
     """Edit an LA's settings: its display name, front door, audit and help contacts."""
+    JOBS_VIEW = "jobs.view"
+    """See background jobs that failed, with their errors."""
     PROGRAMME_MANAGE = "programme.manage"
     """Run the supervision programme: enrol schools, assign SSWs, see delivery."""
     SUPERVISION_VIEW = "supervision.view"

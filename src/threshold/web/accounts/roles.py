@@ -129,9 +129,12 @@ class SystemAdmin(Role):
             Permission.USERS_MANAGE,
             Permission.ORGANISATIONS_MANAGE,
             Permission.AUTHORITY_SETTINGS_EDIT,
+            Permission.JOBS_VIEW,
         }
     )
-    summary = "Runs the service: accounts, local authorities and schools, the audit log."
+    summary = (
+        "Runs the service: accounts, local authorities and schools, the audit log, failed jobs."
+    )
 
 
 ROLES: dict[RoleName, type[Role]] = {

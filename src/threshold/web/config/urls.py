@@ -15,5 +15,6 @@ urlpatterns = [
     path("supervision/", include("threshold.web.supervision.urls")),
     path("insights/", include("threshold.web.insights.urls")),
     path("guidance/", include("threshold.web.guidance.urls")),
+    path("jobs/", include("threshold.web.jobs.urls")),
     path("", include("threshold.web.surveys.urls")),
 ]

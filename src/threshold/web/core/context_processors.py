@@ -13,6 +13,7 @@ NAVIGATION = (
     ("core:home", "Home", None),
     ("audit:event_list", "Audit log", Permission.AUDIT_VIEW),
     ("people:person_list", "People", Permission.USERS_MANAGE),
+    ("jobs:failed", "Failed jobs", Permission.JOBS_VIEW),
     (
         "organisations:authority_list",
         "Local authorities",

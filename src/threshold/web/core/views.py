@@ -37,6 +37,7 @@ LINKS = (
         "organisations:authority_list",
         "Local authorities: their schools, front door, help and audit contacts",
     ),
+    (Permission.JOBS_VIEW, "jobs:failed", "See background jobs that failed, with their errors"),
     (Permission.PROGRAMME_MANAGE, "programme:programme_list", "Run the supervision programme"),
     (Permission.SUPERVISION_VIEW, "programme:school_list", "See the supervision schedule"),
     (

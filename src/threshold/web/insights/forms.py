@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from threshold.frontdoor import LIMITS
+from threshold.web.insights.services import import_limits
 
 FORMAT_CHOICES = (
     ("ssd", "Standard Safeguarding Dataset extract (CSV: ssd_contacts or ssd_cin_episodes)"),
@@ -33,9 +33,9 @@ class ImportForm(forms.Form):
     def clean_file(self) -> object:
         """Refuse an upload over the import's size limit before it is imported."""
         upload = self.cleaned_data["file"]
-        if upload.size > LIMITS.file_bytes:
+        if upload.size > import_limits().file_bytes:
             raise forms.ValidationError(
-                MSG_TOO_LARGE.format(size=upload.size, limit=LIMITS.file_bytes)
+                MSG_TOO_LARGE.format(size=upload.size, limit=import_limits().file_bytes)
             )
         return upload
 

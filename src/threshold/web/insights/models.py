@@ -4,6 +4,7 @@ up to date. They come only through `threshold.frontdoor` (the same code path as 
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from threshold.model import ContactOutcome, ReferralOutcome, SourceCode
@@ -79,3 +80,28 @@ class Referral(models.Model):
 
     class Meta:
         indexes = (models.Index(fields=("source_school", "referral_date")),)
+
+
+class ImportJob(models.Model):
+    """An export uploaded in the browser, imported by a background job: who asked, which
+    files (kept owner-only under the store root until the job ends), the job, and how it ended
+    (the import made, or the error in plain words)."""
+
+    authority = models.ForeignKey(LocalAuthority, on_delete=models.PROTECT, related_name="jobs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="import_jobs"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    file_name = models.CharField(max_length=300)
+    format = models.CharField(max_length=16)
+    profile_name = models.CharField(max_length=300, blank=True)
+    site_url = models.CharField(max_length=300)
+    """The service's address as the uploader reached it, for the link in the e-mail."""
+    task_id = models.CharField(max_length=64, blank=True)
+    record = models.OneToOneField(
+        FrontDoorImport, null=True, blank=True, on_delete=models.PROTECT, related_name="job"
+    )
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("-requested_at",)

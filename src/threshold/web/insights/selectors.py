@@ -27,7 +27,7 @@ from threshold.web.accounts.authorisation import has_permission, user_membership
 from threshold.web.accounts.permissions import Permission
 from threshold.web.accounts.selectors import authorities_where
 from threshold.web.audit.services import Actor, audit_read
-from threshold.web.insights.models import Contact, FrontDoorImport, Referral
+from threshold.web.insights.models import Contact, FrontDoorImport, ImportJob, Referral
 from threshold.web.insights.services import authority_state
 from threshold.web.organisations.models import LocalAuthority, School
 
@@ -322,6 +322,12 @@ def freshness(authority: LocalAuthority) -> Freshness:
 def import_list(authority: LocalAuthority) -> list[FrontDoorImport]:
     """The LA's imports, newest first."""
     return list(FrontDoorImport.objects.filter(authority=authority)[:20])
+
+
+def open_import_jobs(authority: LocalAuthority) -> list[ImportJob]:
+    """The LA's uploads whose import job has not ended yet, newest first."""
+    jobs = ImportJob.objects.filter(authority=authority, record=None, error="")
+    return list(jobs.select_related("requested_by"))
 
 
 def link_queue(authority: LocalAuthority) -> pd.DataFrame:

@@ -15,26 +15,34 @@ import hashlib
 import os
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
 from django.db import connection, transaction
+from django.urls import reverse
+from django_tasks import task
 
 from threshold.frontdoor import (
+    LIMITS,
     ImportResult,
+    Limits,
     LockedStore,
     Profile,
     Store,
     key_fingerprint,
+    load_profile,
     lock_store,
     stage_import,
 )
 from threshold.model import InputError
+from threshold.web.accounts.models import User
 from threshold.web.audit.models import AuditAction
 from threshold.web.audit.services import Actor, record_event
-from threshold.web.insights.models import Contact, FrontDoorImport, Referral
+from threshold.web.insights.models import Contact, FrontDoorImport, ImportJob, Referral
 from threshold.web.organisations.models import LocalAuthority, School
 
 STORE_VARIABLE = "THRESHOLD_FRONTDOOR_STORE"
@@ -51,6 +59,20 @@ MSG_KEY_CHANGED = (
     "earlier imports used; restore the store's .pseudonym-key from a backup"
 )
 MSG_MOVED_AWAY = ": {path} holds the store as an interrupted import left it"
+UPLOADS = ".uploads"
+"""The folder under the store root where uploaded files wait for their import job."""
+MSG_IMPORT_FAILED = "Nothing was imported: {reason}"
+MSG_JOB_FAULT = (
+    "Nothing was imported: the import stopped because of a fault in the service, not in the "
+    "file. The service's administrators can see what went wrong; try again later."
+)
+MAIL_FINISHED_SUBJECT = "Front-door import finished: {file}"
+MAIL_FINISHED = (
+    "Your import of {file} for {la} has finished: {records} records read, {loaded} loaded, "
+    "{quarantined} quarantined.\n\nSee the result: {link}\n"
+)
+MAIL_FAILED_SUBJECT = "Front-door import failed: {file}"
+MAIL_FAILED = "Your import of {file} for {la} did not finish.\n\n{error}\n\nSee it: {link}\n"
 
 
 class FrontDoorError(Exception):
@@ -100,6 +122,12 @@ def authority_state(authority: LocalAuthority) -> Store | None:
     return Store(directory)
 
 
+def import_limits() -> Limits:
+    """The limits of the service's imports: the core's, with a time limit
+    (settings.FRONTDOOR_IMPORT_SECONDS) so that no file holds an LA's store for long."""
+    return replace(LIMITS, seconds=settings.FRONTDOOR_IMPORT_SECONDS)
+
+
 def frontdoor_import(
     *,
     authority: LocalAuthority,
@@ -131,6 +159,7 @@ def frontdoor_import(
                 la_code=authority.la_code,
                 profile=profile,
                 register=_register(),
+                limits=import_limits(),
             )
             record = _load(
                 authority=authority,
@@ -147,6 +176,121 @@ def frontdoor_import(
     except InputError as error:
         raise FrontDoorError(str(error)) from error
     return record
+
+
+def job_folder(job: ImportJob) -> Path:
+    """Where an uploaded export (in `export/`, its profile in `profile/`) waits for its import
+    job: owner-only, under the store root."""
+    return store_root() / UPLOADS / f"job-{job.pk}"
+
+
+def _save(upload: UploadedFile, path: Path) -> None:
+    """Write `upload` to `path`, readable by the service's user only."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as target:
+        for chunk in upload.chunks():
+            target.write(chunk)
+
+
+def _upload_name(upload: UploadedFile) -> str:
+    return Path(upload.name or "export").name or "export"
+
+
+@transaction.atomic
+def import_job_create(
+    *,
+    authority: LocalAuthority,
+    upload: UploadedFile,
+    format: str,
+    profile: UploadedFile | None,
+    site_url: str,
+    by: User,
+) -> ImportJob:
+    """Keep the uploaded export (and profile) on the server and enqueue its import; audited."""
+    job = ImportJob.objects.create(
+        authority=authority,
+        requested_by=by,
+        file_name=_upload_name(upload),
+        format=format,
+        profile_name=_upload_name(profile) if profile is not None else "",
+        site_url=site_url,
+    )
+    folder = job_folder(job)
+    folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700)
+    for part, kept in (("export", upload), ("profile", profile)):
+        if kept is not None:
+            (folder / part).mkdir(mode=0o700)
+            _save(kept, folder / part / _upload_name(kept))
+    job.task_id = str(import_job_run.enqueue(job.pk).id)
+    job.save(update_fields=["task_id"])
+    record_event(
+        by=by,
+        action=AuditAction.CREATE,
+        object_type="insights.importjob",
+        object_id=str(job.pk),
+        authority_code=authority.la_code,
+        detail={"file": job.file_name, "format": format, "profile": job.profile_name},
+    )
+    return job
+
+
+@task()
+def import_job_run(job_id: int) -> int:
+    """The background job: import the uploaded export through `frontdoor_import`, then remove
+    the kept files and tell the uploader. A failed import fails the job (its error kept in
+    plain words for the progress page, its traceback for administrators)."""
+    job = ImportJob.objects.select_related("authority", "requested_by").get(pk=job_id)
+    folder = job_folder(job)
+    try:
+        profile = load_profile(folder / "profile" / job.profile_name) if job.profile_name else None
+        record = frontdoor_import(
+            authority=job.authority,
+            path=folder / "export" / job.file_name,
+            format=job.format,
+            profile=profile,
+            by=job.requested_by,
+        )
+    except (FrontDoorError, InputError) as error:
+        reason = MSG_IMPORT_FAILED.format(reason=error)
+        import_job_finish(job=job, error=reason, by=job.requested_by)
+        raise
+    except Exception:
+        import_job_finish(job=job, error=MSG_JOB_FAULT, by=job.requested_by)
+        raise
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    import_job_finish(job=job, record=record, by=job.requested_by)
+    return record.pk
+
+
+def import_job_finish(
+    *, job: ImportJob, by: User, record: FrontDoorImport | None = None, error: str = ""
+) -> None:
+    """Record how the import job ended (the import made, or the error), audit it, and e-mail
+    the uploader."""
+    with transaction.atomic():
+        job.record, job.error = record, error
+        job.save(update_fields=["record", "error"])
+        record_event(
+            by=by,
+            action=AuditAction.UPDATE,
+            object_type="insights.importjob",
+            object_id=str(job.pk),
+            authority_code=job.authority.la_code,
+            detail={"import": record.pk if record is not None else None, "error": error},
+        )
+    if not job.requested_by.email:
+        return
+    link = job.site_url.rstrip("/") + reverse("insights:import_progress", kwargs={"pk": job.pk})
+    names = {"file": job.file_name, "la": job.authority.name, "link": link}
+    if record is not None:
+        subject = MAIL_FINISHED_SUBJECT.format(**names)
+        counts = {"records": record.records, "loaded": record.loaded}
+        body = MAIL_FINISHED.format(**names, **counts, quarantined=record.quarantined)
+    else:
+        subject = MAIL_FAILED_SUBJECT.format(**names)
+        body = MAIL_FAILED.format(**names, error=error)
+    send_mail(subject, body, None, [job.requested_by.email])
 
 
 def _latest(authority: LocalAuthority) -> FrontDoorImport | None:

@@ -1,23 +1,21 @@
 """Front-door pages: the LA dashboard, a school's dashboard, importing an LA export (LA
-analysts), an import's result, and the quarantine (LA analysts: child-level, audited)."""
+analysts: uploaded, then imported by a background job whose progress is shown), an import's
+result, and the quarantine (LA analysts: child-level, audited)."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
+from django_tasks import TaskResultStatus
 
-from threshold.frontdoor import Profile, load_profile
-from threshold.model import InputError
 from threshold.web.accounts.authorisation import has_permission
 from threshold.web.accounts.decorators import permission_required
 from threshold.web.accounts.permissions import Permission
@@ -25,10 +23,12 @@ from threshold.web.core.context_processors import may_follow
 from threshold.web.insights import selectors
 from threshold.web.insights.charts import bar_chart
 from threshold.web.insights.forms import ImportForm
-from threshold.web.insights.models import FrontDoorImport
-from threshold.web.insights.services import FrontDoorError, frontdoor_import
+from threshold.web.insights.models import FrontDoorImport, ImportJob
+from threshold.web.insights.services import import_job_create
+from threshold.web.jobs.selectors import job_status
 from threshold.web.organisations.models import LocalAuthority, School
 
+Importable = TypeVar("Importable", FrontDoorImport, ImportJob)
 VIEWERS = (Permission.INSIGHTS_VIEW, Permission.INSIGHTS_SCHOOL_VIEW)
 SORTABLE = {
     "name": "School",
@@ -48,11 +48,18 @@ CHART_SERIES = {
     "referrals": "Referrals",
 }
 MONTH_FORMAT = "%b %Y"
-MSG_IMPORT_FAILED = "Nothing was imported: {reason}"
 IMPORT_INTRO = (
     "Every record is either loaded or quarantined with the reason; re-importing the same file "
-    "changes nothing. Child identifiers are pseudonymised as the file is read."
+    "changes nothing. Child identifiers are pseudonymised as the file is read. The import runs "
+    "in the background: you will see its progress, and get an e-mail when it ends."
 )
+STAGES = {
+    TaskResultStatus.READY: ("Waiting to start", "govuk-tag--grey"),
+    TaskResultStatus.RUNNING: ("Importing: reading, linking and loading", "govuk-tag--blue"),
+    TaskResultStatus.SUCCESSFUL: ("Finished", "govuk-tag--green"),
+    TaskResultStatus.FAILED: ("Failed", "govuk-tag--red"),
+}
+"""A job's status as the progress page names it, and the colour of its tag."""
 
 
 def _authority_for(request: HttpRequest, la_code: str, permission: Permission) -> LocalAuthority:
@@ -162,12 +169,12 @@ def school_dashboard(request: HttpRequest, urn: int) -> HttpResponse:
     return render(request, "insights/school.html", context)
 
 
-def _saved(upload: UploadedFile, directory: Path) -> Path:
-    path = directory / (Path(upload.name or "export").name or "export")
-    with path.open("wb") as target:
-        for chunk in upload.chunks():
-            target.write(chunk)
-    return path
+def _importable(request: HttpRequest, model: type[Importable], pk: int) -> Importable:
+    """The import or import job `pk`, of an LA the user may import into (404, else 403)."""
+    found = get_object_or_404(model.objects.select_related("authority"), pk=pk)
+    if not has_permission(request.user, Permission.FRONTDOOR_IMPORT, authority=found.authority):
+        raise PermissionDenied
+    return found
 
 
 @require_http_methods(["GET", "POST"])
@@ -176,45 +183,48 @@ def import_upload(request: HttpRequest, la_code: str) -> HttpResponse:
     authority = _authority_for(request, la_code, Permission.FRONTDOOR_IMPORT)
     form = ImportForm(request.POST or None, request.FILES or None)
     if form.is_valid():
-        with tempfile.TemporaryDirectory() as directory:
-            folder = Path(directory)
-            path = _saved(form.cleaned_data["file"], folder)
-            try:
-                record = frontdoor_import(
-                    authority=authority,
-                    path=path,
-                    format=form.cleaned_data["format"],
-                    profile=_profile(form.cleaned_data["profile"], folder / "profile"),
-                    by=request.user,
-                )
-            except (FrontDoorError, InputError) as error:
-                form.add_error("file", MSG_IMPORT_FAILED.format(reason=error))
-            else:
-                return redirect("insights:import_detail", pk=record.pk)
+        job = import_job_create(
+            authority=authority,
+            upload=form.cleaned_data["file"],
+            format=form.cleaned_data["format"],
+            profile=form.cleaned_data["profile"],
+            site_url=request.build_absolute_uri("/"),
+            by=request.user,
+        )
+        return redirect("insights:import_progress", pk=job.pk)
     context = {
         "form": form,
         "authority": authority,
         "intro": IMPORT_INTRO,
         "imports": selectors.import_list(authority),
+        "jobs": selectors.open_import_jobs(authority),
         "back": reverse("insights:authority", kwargs={"la_code": authority.la_code}),
     }
     return render(request, "insights/import.html", context)
 
 
-def _profile(upload: UploadedFile | None, directory: Path) -> Profile | None:
-    """The uploaded profile, read and checked (None when none was uploaded)."""
-    if upload is None:
-        return None
-    directory.mkdir()
-    return load_profile(_saved(upload, directory))
+@require_GET
+@permission_required(Permission.FRONTDOOR_IMPORT)
+def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """Where an uploaded import's job is; once it has imported, the import's result page."""
+    job = _importable(request, ImportJob, pk)
+    if job.record_id is not None:
+        return redirect("insights:import_detail", pk=job.record_id)
+    status = job_status(job.task_id)
+    context = {
+        "job": job,
+        "stage": STAGES[status][0],
+        "stage_colour": STAGES[status][1],
+        "failed": status == TaskResultStatus.FAILED,
+        "again": reverse("insights:import_upload", kwargs={"la_code": job.authority.la_code}),
+    }
+    return render(request, "insights/import_progress.html", context)
 
 
 @require_GET
 @permission_required(Permission.FRONTDOOR_IMPORT)
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    record = get_object_or_404(FrontDoorImport.objects.select_related("authority"), pk=pk)
-    if not has_permission(request.user, Permission.FRONTDOOR_IMPORT, authority=record.authority):
-        raise PermissionDenied
+    record = _importable(request, FrontDoorImport, pk)
     context = {
         "record": record,
         "parts": record.summary.get("parts", []),

@@ -102,6 +102,8 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "govuk_frontend_django",
+    "django_tasks",
+    "django_tasks_db",
     "threshold.web.core",
     "threshold.web.organisations",
     "threshold.web.accounts",
@@ -112,6 +114,7 @@ INSTALLED_APPS = [
     "threshold.web.insights",
     "threshold.web.guidance",
     "threshold.web.surveys",
+    "threshold.web.jobs",
 ]
 
 MIDDLEWARE = [
@@ -150,6 +153,10 @@ TEMPLATES = [
 
 DEFAULT_DATABASE_URL = f"sqlite:///{REPO_DIR / 'threshold.sqlite3'}"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background jobs (django-tasks with its database backend; ADR 0009): enqueued in the
+# database, run by `threshold web worker` (started by `threshold web serve`).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # Accounts and authentication
 AUTH_USER_MODEL = "accounts.User"
@@ -190,6 +197,9 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "threshold.web.accounts.client_address.client_address"
 TRUSTED_PROXIES = trusted_proxies()
+
+# Front-door imports: the longest one may hold an LA's store (seconds; see docs/frontdoor.md)
+FRONTDOOR_IMPORT_SECONDS = 600
 
 # Audit anchors: the chain's head, published outside the database (see docs/web.md)
 AUDIT_ANCHOR_EMAILS = audit_contacts()
