@@ -119,7 +119,8 @@ def test_a_workbook_with_too_many_rows_is_refused_before_any_is_read(tmp_path):
     path = tmp_path / "list1.xlsx"
     path.write_bytes(xlsx({"List 1": rows}))
     text = _refused(path, tmp_path / "store", "annex-a", MSG_ROWS, limits=Limits(rows=1_000))
-    assert "[xl/worksheets/sheet1.xml]: has more than 1,000 rows after the header (row 3,001)" in text
+    sheet = "[xl/worksheets/sheet1.xml]"
+    assert f"{sheet}: has more than 1,000 rows after the header (row 3,001)" in text
 
 
 def test_a_workbook_unpacking_beyond_the_limit_is_refused(tmp_path):

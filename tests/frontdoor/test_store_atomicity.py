@@ -22,6 +22,7 @@ from threshold.frontdoor.store import (
     KEY_NAME,
     MSG_KEY_MISSING,
     MSG_LOCKED,
+    QUARANTINE_COLUMNS,
     VERSIONS,
     Store,
 )
@@ -275,3 +276,17 @@ def test_an_ssd_export_with_no_school_name_to_link_imports_with_a_register(tmp_p
         result = import_export(export, format="ssd", la_code="981", store=store, register=REGISTER)
         assert (result.parts[0].new, result.quarantined) == (2 - n, 0)
         assert Store(store).link_queue() is None
+
+
+def test_quarantine_and_link_queue_cells_with_line_breaks_read_back_whole(tmp_path):
+    """Found by the fuzzing benchmark: a cell with a bare carriage return (and no comma) came
+    back as two lines, so that re-importing the same file changed the quarantine."""
+    cells = ["a\rb", "a\r", "\rb", "a\nb", "a\r\nb", "=1+1", "'quoted'"]
+    quarantine = pd.DataFrame(dict.fromkeys(QUARANTINE_COLUMNS, cells), dtype=object)
+    queue = pd.DataFrame({"la_code": ["981"] * len(cells), "example": cells}, dtype=object)
+    with lock_store(tmp_path / "store") as store:
+        store.publish(store.stage({}, quarantine, queue, {"file": "test"}))
+    pd.testing.assert_frame_equal(
+        Store(tmp_path / "store").quarantine(), quarantine, check_dtype=False
+    )
+    pd.testing.assert_frame_equal(Store(tmp_path / "store").link_queue(), queue, check_dtype=False)
