@@ -7,13 +7,14 @@ import json
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from threshold.costs import ContactEffect, CostSummary, summarise_costs
+from threshold.costs import ContactEffect, CostSummary
 from threshold.model import TABLES, InputError, read_table
-from threshold.pipeline import contact_effect
+from threshold.pipeline import cost_summary
 from threshold.report import write_cost_report
 
 MSG_EFFECT_MODES = (
@@ -58,7 +59,7 @@ def summarise_command(
     if results is not None and (effect_per_school is not None or effect_ci is not None):
         raise InputError(MSG_EFFECT_MODES)
     summary = cost_summary(
-        data,
+        _read_tables(data),
         _read_estimates(results) if results is not None else None,
         outcome,
         source=str(results) if results is not None else "",
@@ -70,32 +71,12 @@ def summarise_command(
     Console(highlight=False).print(f"wrote {', '.join(str(p) for p in paths)}")
 
 
-def cost_summary(
-    data: Path,
-    estimates: list[dict[str, object]] | None,
-    outcome: str,
-    *,
-    source: str = "",
-    effect: ContactEffect | None = None,
-    cover_rate: float | None = None,
-) -> CostSummary:
-    """The costs in the contract tables in `data`, with cost per contact avoided taken from
-    `effect`, or from `outcome`'s estimate among `estimates` (results.json's), when given."""
-    tables = {name: read_table(data, name) for name in ("costs", "allocations", "schools")}
-    sessions_path = data / TABLES["sessions"].filename
-    sessions = read_table(data, "sessions") if sessions_path.is_file() else None
-    if estimates is not None:
-        effect = contact_effect(
-            estimates, outcome, tables["allocations"], tables["schools"], source=source
-        )
-    return summarise_costs(
-        tables["costs"],
-        tables["allocations"],
-        tables["schools"],
-        sessions=sessions,
-        cover_rate=cover_rate,
-        effect=effect,
-    )
+def _read_tables(data: Path) -> dict[str, pd.DataFrame]:
+    """The cost table, allocations and schools in `data`, and sessions when present."""
+    names = ("costs", "allocations", "schools")
+    if (data / TABLES["sessions"].filename).is_file():
+        names += ("sessions",)
+    return {name: read_table(data, name) for name in names}
 
 
 def _effect(estimate: float | None, ci: str | None) -> ContactEffect | None:

@@ -155,10 +155,12 @@ def import_export(
 
 @dataclass(frozen=True)
 class Staged:
-    """An import written as a new version of the store, not yet its current state."""
+    """An import written as a new version of the store, not yet its current state, and the
+    SHA-256 of the file imported."""
 
     result: ImportResult
     version: str
+    sha256: str
 
 
 def stage_import(
@@ -232,13 +234,15 @@ def stage_import(
             for part, (counts, superseded) in zip(parts, merged, strict=True)
         ),
     )
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
     entry = {
         "file": path.name,
-        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "sha256": sha256,
         **{k: v for k, v in result.to_dict().items() if k != "file"},
     }
     budget.check_time()
-    return Staged(result=result, version=target.stage(tables, quarantine, queue, entry))
+    version = target.stage(tables, quarantine, queue, entry)
+    return Staged(result=result, version=version, sha256=sha256)
 
 
 def _sources(

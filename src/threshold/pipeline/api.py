@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from threshold.analysis import Estimate, Results, analyse_protocol
-from threshold.costs import ContactEffect, summarise_costs
+from threshold.costs import ContactEffect, CostSummary, summarise_costs
 from threshold.frontdoor import Store
 from threshold.model import TABLES, InputError, read_table
 from threshold.pipeline.summary import DataSummary, summarise_data
@@ -116,20 +116,9 @@ def run_pipeline(config: PipelineConfig, progress: Progress | None = None) -> Pi
         tell("report", 0.8)
         extra = [data_view(data.tidy(), data.source, config.data_notes)]
         if "costs" in tables:  # the cost table joins the report
+            estimates = [estimate.to_dict() for estimate in results.estimates]
             extra += cost_views(
-                summarise_costs(
-                    tables["costs"],
-                    tables["allocations"],
-                    tables["schools"],
-                    sessions=tables.get("sessions"),
-                    effect=contact_effect(
-                        [estimate.to_dict() for estimate in results.estimates],
-                        results.primary.outcome,
-                        tables["allocations"],
-                        tables["schools"],
-                        source="this analysis",
-                    ),
-                )
+                cost_summary(tables, estimates, results.primary.outcome, source="this analysis")
             )
         files = tuple(write_outputs(results, config.out, extra))
     tell("done", 1.0)
@@ -159,6 +148,32 @@ def gather(source: Tables, stores: Sequence[Store] = ()) -> dict[str, pd.DataFra
     if not all(name in tables for name in FRONT_DOOR_TABLES):
         raise InputError(MSG_NO_CONTACTS)
     return tables
+
+
+def cost_summary(
+    tables: Mapping[str, pd.DataFrame],
+    estimates: list[dict[str, object]] | None,
+    outcome: str,
+    *,
+    source: str = "",
+    effect: ContactEffect | None = None,
+    cover_rate: float | None = None,
+) -> CostSummary:
+    """The delivery costs in `tables` (costs, allocations, schools; sessions when present), with
+    cost per contact avoided taken from `effect`, or from `outcome`'s estimate among
+    `estimates` (results.json's), when given."""
+    if estimates is not None:
+        effect = contact_effect(
+            estimates, outcome, tables["allocations"], tables["schools"], source=source
+        )
+    return summarise_costs(
+        tables["costs"],
+        tables["allocations"],
+        tables["schools"],
+        sessions=tables.get("sessions"),
+        cover_rate=cover_rate,
+        effect=effect,
+    )
 
 
 def contact_effect(

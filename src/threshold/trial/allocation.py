@@ -37,7 +37,13 @@ from threshold.trial.ledger import (
     relative,
     sha256,
 )
-from threshold.trial.protocol import PublicDraw, load_protocol, parse_protocol, protocol_status
+from threshold.trial.protocol import (
+    PublicDraw,
+    committing_lock,
+    load_protocol,
+    parse_protocol,
+    protocol_status,
+)
 from threshold.trial.randomisation import RandomisationSpec, randomise, read_units
 
 SEED_HEX_DIGITS = 16
@@ -174,14 +180,7 @@ def randomise_committed(
     if status.state != "locked":
         raise InputError(MSG_NOT_LOCKED.format(protocol=protocol_path, state=status.state))
     directory = protocol_path.parent
-    lock = next(
-        (
-            e
-            for e in reversed(read_entries(directory, PROTOCOL_LOCK))
-            if e["sha256"] == status.sha256 and "units_sha256" in e
-        ),
-        None,
-    )
+    lock = committing_lock(directory, status.sha256)
     if lock is None or protocol.public_draw is None:
         raise InputError(MSG_NO_COMMITMENT.format(protocol=protocol_path))
     if out.parent.resolve() != directory.resolve():

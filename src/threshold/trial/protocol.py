@@ -282,10 +282,7 @@ def lock_protocol(
             "text": path.read_bytes().decode("utf-8"),
         }
     status = protocol_status(path)
-    committed = any(
-        e["sha256"] == status.sha256 and "units_sha256" in e
-        for e in read_entries(path.parent, PROTOCOL_LOCK)
-    )
+    committed = committing_lock(path.parent, status.sha256) is not None
     if status.state == "locked" and (units is None or committed):
         raise InputError(MSG_ALREADY_LOCKED.format(path=path, when=status.locked_at))
     if status.state == "altered" and not (amendment and amendment.strip()):
@@ -298,6 +295,19 @@ def lock_protocol(
         **commitment,
     }
     return append_entry(path.parent, PROTOCOL_LOCK, record, now=now)
+
+
+def committing_lock(directory: Path, protocol_sha256: str) -> dict[str, object] | None:
+    """The last lock in the trial ledger in `directory` of the protocol with this SHA-256 that
+    commits its randomisation (None: no such lock)."""
+    return next(
+        (
+            e
+            for e in reversed(read_entries(directory, PROTOCOL_LOCK))
+            if e["sha256"] == protocol_sha256 and "units_sha256" in e
+        ),
+        None,
+    )
 
 
 def protocol_status(path: Path, *, exploratory: bool = False) -> LockStatus:

@@ -33,10 +33,9 @@ class ImportForm(forms.Form):
     def clean_file(self) -> object:
         """Refuse an upload over the import's size limit before it is imported."""
         upload = self.cleaned_data["file"]
-        if upload.size > import_limits().file_bytes:
-            raise forms.ValidationError(
-                MSG_TOO_LARGE.format(size=upload.size, limit=import_limits().file_bytes)
-            )
+        limit = import_limits().file_bytes
+        if upload.size > limit:
+            raise forms.ValidationError(MSG_TOO_LARGE.format(size=upload.size, limit=limit))
         return upload
 
     def clean(self) -> dict[str, object]:

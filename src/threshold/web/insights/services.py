@@ -11,7 +11,6 @@ completed by the next import, which points the store at the version the database
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -165,7 +164,7 @@ def frontdoor_import(
                 authority=authority,
                 store=Store(directory, staged.version),
                 result=staged.result,
-                sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+                sha256=staged.sha256,
                 file_name=path.name,
                 version=staged.version,
                 fingerprint=fingerprint,

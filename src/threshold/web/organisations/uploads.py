@@ -15,9 +15,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.text import get_valid_filename
+
+from threshold.model import InputError
+from threshold.register import read_census, read_links, read_register
 
 ROOT = Path(tempfile.gettempdir()) / "threshold-gias-uploads"
 SESSION_KEY = "organisations.gias_upload"
@@ -26,6 +30,9 @@ MAX_AGE_SECONDS = 24 * 60 * 60
 MSG_UPLOAD_CHANGED = (
     "{name} has changed on the server since it was uploaded, or is gone: upload the files again"
 )
+READERS = {"gias": read_register, "census": read_census, "links": read_links}
+"""Each kind of file, and how `threshold register build` reads it."""
+KINDS = tuple(READERS)
 
 
 class UploadChanged(Exception):
@@ -111,3 +118,25 @@ def _remove_stale() -> None:
     for directory in ROOT.iterdir():
         if time.time() - directory.stat().st_mtime > MAX_AGE_SECONDS:
             shutil.rmtree(directory, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Extract:
+    """The kept files, read."""
+
+    register: pd.DataFrame
+    census: pd.DataFrame | None
+    links: pd.DataFrame | None
+
+
+def upload_read(kept: KeptUpload) -> Extract:
+    """Read the kept files (digests checked); errors name the uploaded file, not where it is
+    kept."""
+    frames = {}
+    for kind, reader in READERS.items():
+        path = kept.path(kind)
+        try:
+            frames[kind] = None if path is None else reader(path)
+        except InputError as error:
+            raise InputError(str(error).replace(f"{path.parent}/", "")) from None
+    return Extract(frames["gias"], frames["census"], frames["links"])

@@ -3,8 +3,6 @@ extract (upload, choose LAs and preview, apply) for administrators."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pandas as pd
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,7 +15,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from threshold.model import InputError
-from threshold.register import read_census, read_links, read_register
 from threshold.web.accounts.authorisation import has_permission
 from threshold.web.accounts.decorators import permission_required
 from threshold.web.accounts.permissions import Permission
@@ -30,11 +27,14 @@ from threshold.web.organisations.forms import (
 from threshold.web.organisations.models import LocalAuthority
 from threshold.web.organisations.services import SETTINGS_FIELDS
 from threshold.web.organisations.uploads import (
+    KINDS,
+    Extract,
     KeptUpload,
     UploadChanged,
     upload_discard,
     upload_keep,
     upload_kept,
+    upload_read,
 )
 
 PREVIEW_ROWS = 200
@@ -50,29 +50,6 @@ MSG_STALE_PREVIEW = (
     "The files were uploaded again since this preview was shown: check the new preview"
 )
 MSG_CHOOSE = "Choose at least one local authority, or preview them all"
-READERS = {"gias": read_register, "census": read_census, "links": read_links}
-
-
-@dataclass(frozen=True)
-class Extract:
-    """The kept files, read."""
-
-    register: pd.DataFrame
-    census: pd.DataFrame | None
-    links: pd.DataFrame | None
-
-
-def _read(kept: KeptUpload) -> Extract:
-    """Read the kept files (digests checked); errors name the uploaded file, not where it is
-    kept."""
-    frames = {}
-    for kind, reader in READERS.items():
-        path = kept.path(kind)
-        try:
-            frames[kind] = None if path is None else reader(path)
-        except InputError as error:
-            raise InputError(str(error).replace(f"{path.parent}/", "")) from None
-    return Extract(frames["gias"], frames["census"], frames["links"])
 
 
 def _table(extract: Extract) -> pd.DataFrame:
@@ -144,10 +121,10 @@ def gias_upload(request: HttpRequest) -> HttpResponse:
     checked now, and kept on the server for the preview."""
     form = GiasUploadForm(request.POST or None, request.FILES or None)
     if form.is_valid():
-        files = {kind: form.cleaned_data[kind] for kind in READERS if form.cleaned_data[kind]}
+        files = {kind: form.cleaned_data[kind] for kind in KINDS if form.cleaned_data[kind]}
         kept = upload_keep(request.session, files)
         try:
-            _table(_read(kept))
+            _table(upload_read(kept))
         except InputError as error:
             upload_discard(request.session)
             form.add_error("gias", str(error))
@@ -173,7 +150,7 @@ def _kept_extract(request: HttpRequest) -> tuple[KeptUpload, Extract] | None:
         messages.error(request, MSG_NO_UPLOAD)
         return None
     try:
-        return kept, _read(kept)
+        return kept, upload_read(kept)
     except (UploadChanged, InputError) as error:
         upload_discard(request.session)
         messages.error(request, str(error))

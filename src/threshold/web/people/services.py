@@ -120,12 +120,14 @@ class BulkInviteRefused(PersonError):
         super().__init__(MSG_BULK_REFUSED.format(file=file, count=len(self.violations)))
 
 
-def _name(person: User) -> str:
-    return person.get_full_name() or person.get_username()
+def _refuse(problems: Sequence[tuple[object, str]]) -> None:
+    """Refuse with the first of `problems`, if any."""
+    if problems:
+        raise PersonError(problems[0][1])
 
 
 def _actor_name(by: Actor) -> str:
-    return SERVICE if isinstance(by, str) else _name(by)
+    return SERVICE if isinstance(by, str) else by.shown_name
 
 
 def _notify(person: User, notice: Notice, reason: str, by: User, **words: str) -> None:
@@ -156,7 +158,7 @@ def _required(reason: str) -> str:
 
 def _manageable(person: User, by: User) -> None:
     if not may_manage_person(by, person):
-        raise PersonError(MSG_NOT_YOURS.format(person=_name(person)))
+        raise PersonError(MSG_NOT_YOURS.format(person=person.shown_name))
 
 
 def _account_create(
@@ -220,7 +222,7 @@ def _send_invitation(person: User, token: str, link: Link, by: Actor) -> None:
     )
     two_factor = any(m.role_class.requires_two_factor for m in memberships)
     body = INVITATION_BODY.format(
-        name=_name(person),
+        name=person.shown_name,
         inviter=_actor_name(by),
         role=roles,
         places=places,
@@ -260,9 +262,7 @@ def _invite(
     link: Link,
     by: User,
 ) -> User:
-    problems = invitee_problems(by, email=email, role=role, authorities=authorities, school=school)
-    if problems:
-        raise PersonError(problems[0][1])
+    _refuse(invitee_problems(by, email=email, role=role, authorities=authorities, school=school))
     person = _account_create(
         username=email.casefold(),
         email=email.casefold(),
@@ -332,7 +332,7 @@ def invitation_resend(*, person: User, link: Link, by: User) -> None:
     """A new link for someone invited who has not yet joined; the old link stops working."""
     _manageable(person, by)
     if person_state(person) is not PersonState.INVITED:
-        raise PersonError(MSG_NOT_INVITED.format(person=_name(person), what="resend"))
+        raise PersonError(MSG_NOT_INVITED.format(person=person.shown_name, what="resend"))
     _send_invitation(person, _invitation_issue(person=person, by=by), link, by)
 
 
@@ -343,7 +343,7 @@ def invitation_revoke(*, person: User, reason: str, by: User) -> None:
     _manageable(person, by)
     reason = _required(reason)
     if person_state(person) is not PersonState.INVITED:
-        raise PersonError(MSG_NOT_INVITED.format(person=_name(person), what="revoke"))
+        raise PersonError(MSG_NOT_INVITED.format(person=person.shown_name, what="revoke"))
     person.invitations.filter(accepted_at__isnull=True, ended_at__isnull=True).update(
         ended_at=timezone.now()
     )
@@ -409,7 +409,7 @@ def person_deactivate(*, person: User, reason: str, by: User) -> None:
     _manageable(person, by)
     reason = _required(reason)
     if not person.is_active:
-        raise PersonError(MSG_ALREADY_DEACTIVATED.format(person=_name(person)))
+        raise PersonError(MSG_ALREADY_DEACTIVATED.format(person=person.shown_name))
     _activity_set(person, False, DEACTIVATED, by, change="deactivated", reason=reason)
 
 
@@ -419,7 +419,7 @@ def person_reactivate(*, person: User, reason: str, by: User) -> None:
     _manageable(person, by)
     reason = _required(reason)
     if person.is_active:
-        raise PersonError(MSG_ALREADY_ACTIVE.format(person=_name(person)))
+        raise PersonError(MSG_ALREADY_ACTIVE.format(person=person.shown_name))
     _activity_set(person, True, REACTIVATED, by, change="reactivated", reason=reason)
 
 
@@ -427,7 +427,7 @@ def _changeable(person: User, by: User) -> None:
     if person.pk == by.pk:
         raise PersonError(MSG_YOURSELF)
     if not people_visible(by).filter(pk=person.pk).exists():
-        raise PersonError(MSG_NOT_YOURS.format(person=_name(person)))
+        raise PersonError(MSG_NOT_YOURS.format(person=person.shown_name))
 
 
 @transaction.atomic
@@ -444,9 +444,7 @@ def role_grant(
     _changeable(person, by)
     reason = _required(reason)
     role = RoleName(role)
-    problems = place_problems(by, role=role, authorities=authorities, school=school)
-    if problems:
-        raise PersonError(problems[0][1])
+    _refuse(place_problems(by, role=role, authorities=authorities, school=school))
     _grant(person, role, authorities, school, by)
     places = _place_names(authorities, school)
     record_event(
@@ -469,9 +467,9 @@ def role_remove(*, membership: Membership, reason: str, by: User) -> None:
     school = membership.school
     authorities = [membership.authority] if membership.authority else []
     if place_problems(by, role=role, authorities=authorities, school=school):
-        raise PersonError(MSG_NOT_YOURS.format(person=_name(person)))
+        raise PersonError(MSG_NOT_YOURS.format(person=person.shown_name))
     if person.memberships.count() == 1:
-        raise PersonError(MSG_LAST_ROLE.format(person=_name(person)))
+        raise PersonError(MSG_LAST_ROLE.format(person=person.shown_name))
     where = _where(person)
     target = target_of(membership)
     membership.delete()

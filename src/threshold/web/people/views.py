@@ -31,6 +31,7 @@ from threshold.web.people.forms import (
     ChoosePasswordForm,
     InviteForm,
     PeopleFilterForm,
+    PlaceForm,
     ReasonForm,
     RoleForm,
 )
@@ -75,8 +76,23 @@ def _person(request: HttpRequest, pk: int) -> User:
     return person
 
 
-def _name(person: User) -> str:
-    return person.get_full_name() or person.get_username()
+def _scoped_form(form_class: type[PlaceForm], request: HttpRequest) -> PlaceForm:
+    """`form_class` offering only the roles and authorities `request.user` may give."""
+    return form_class(
+        request.POST or None,
+        actor=request.user,
+        roles=selectors.grantable_roles(request.user),
+        authorities=selectors.managed_authorities(request.user),
+    )
+
+
+def _placement(data: dict) -> dict:
+    """The role and where to give it, from a cleaned invite or role form."""
+    return {
+        "role": RoleName(data["role"]),
+        "authorities": list(data["authorities"]),
+        "school": data["school_urn"],
+    }
 
 
 def _needs_two_factor(person: User) -> bool:
@@ -141,12 +157,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(Permission.USERS_MANAGE)
 def person_invite(request: HttpRequest) -> HttpResponse:
     """Invite one person: name, e-mail address, role and where."""
-    form = InviteForm(
-        request.POST or None,
-        actor=request.user,
-        roles=selectors.grantable_roles(request.user),
-        authorities=selectors.managed_authorities(request.user),
-    )
+    form = _scoped_form(InviteForm, request)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -154,9 +165,7 @@ def person_invite(request: HttpRequest) -> HttpResponse:
                 first_name=data["first_name"],
                 last_name=data["last_name"],
                 email=data["email"],
-                role=RoleName(data["role"]),
-                authorities=list(data["authorities"]),
-                school=data["school_urn"],
+                **_placement(data),
                 link=_link(request),
                 by=request.user,
             )
@@ -254,20 +263,13 @@ def bulk_template(request: HttpRequest) -> HttpResponse:
 def role_add(request: HttpRequest, pk: int) -> HttpResponse:
     """Give a person another role, or the same role in another place."""
     person = _person(request, pk)
-    form = RoleForm(
-        request.POST or None,
-        actor=request.user,
-        roles=selectors.grantable_roles(request.user),
-        authorities=selectors.managed_authorities(request.user),
-    )
+    form = _scoped_form(RoleForm, request)
     if form.is_valid():
         data = form.cleaned_data
         try:
             services.role_grant(
                 person=person,
-                role=RoleName(data["role"]),
-                authorities=list(data["authorities"]),
-                school=data["school_urn"],
+                **_placement(data),
                 reason=data["reason"],
                 by=request.user,
             )
@@ -280,7 +282,7 @@ def role_add(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form,
         title="Add a role",
-        caption=_name(person),
+        caption=person.shown_name,
         intro=ROLE_INTRO,
         submit="Add role",
         back=reverse("people:person_detail", kwargs={"pk": person.pk}),
@@ -311,7 +313,7 @@ def _reason_page(
         request,
         form,
         title=title,
-        caption=_name(person),
+        caption=person.shown_name,
         intro=intro,
         submit=submit,
         back=reverse("people:person_detail", kwargs={"pk": person.pk}),
@@ -388,7 +390,7 @@ def account_change(request: HttpRequest, pk: int, change: str) -> HttpResponse:
         title=words.title,
         intro=words.intro,
         submit=words.submit,
-        done=words.done.format(name=_name(person)),
+        done=words.done.format(name=person.shown_name),
     )
 
 
