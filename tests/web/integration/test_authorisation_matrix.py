@@ -119,6 +119,8 @@ MATRIX: dict[str, dict[str, int]] = {
     "insights:quarantine": row(302, 403, la_analyst=200),
     # Background jobs: the failed ones are for system administrators.
     "jobs:failed": row(302, 403, system_admin=200),
+    # Trials: evaluators everywhere; LA leads and analysts in their LA's trials.
+    "trials:trial_list": row(302, 403, la_lead=200, la_analyst=200, evaluator=200),
     # Surveys: the questionnaire is public (its token is the credential); no such token here.
     "surveys:respond": row(404, 404),
     "surveys:wave_list": row(302, 403, la_lead=200, la_analyst=200, evaluator=200),

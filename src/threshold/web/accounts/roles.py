@@ -57,6 +57,8 @@ class LaLead(Role):
             Permission.GUIDANCE_VIEW,
             Permission.GUIDANCE_MANAGE,
             Permission.GUIDANCE_LINE_RECORD,
+            Permission.TRIALS_VIEW,
+            Permission.TRIALS_MANAGE,
         }
     )
     summary = "Runs the programme in the local authority and oversees who sees what."
@@ -108,6 +110,8 @@ class LaAnalyst(Role):
             Permission.DEIDENTIFIED_EXPORT,
             Permission.FRONTDOOR_IMPORT,
             Permission.INSIGHTS_VIEW,
+            Permission.TRIALS_VIEW,
+            Permission.TRIALS_ANALYSE,
         }
     )
     summary = "Prepares the local authority's front-door data and figures."
@@ -116,8 +120,16 @@ class LaAnalyst(Role):
 class Evaluator(Role):
     name = RoleName.EVALUATOR
     scope = Scope.GLOBAL
-    permissions = frozenset({Permission.DEIDENTIFIED_EXPORT, Permission.SURVEY_RESULTS_VIEW})
-    summary = "Evaluates the programme from de-identified data only."
+    permissions = frozenset(
+        {
+            Permission.DEIDENTIFIED_EXPORT,
+            Permission.SURVEY_RESULTS_VIEW,
+            Permission.TRIALS_VIEW,
+            Permission.TRIALS_MANAGE,
+            Permission.TRIALS_ANALYSE,
+        }
+    )
+    summary = "Designs, randomises and analyses trials from de-identified data."
 
 
 class SystemAdmin(Role):

@@ -16,5 +16,6 @@ urlpatterns = [
     path("insights/", include("threshold.web.insights.urls")),
     path("guidance/", include("threshold.web.guidance.urls")),
     path("jobs/", include("threshold.web.jobs.urls")),
+    path("trials/", include("threshold.web.trials.urls")),
     path("", include("threshold.web.surveys.urls")),
 ]

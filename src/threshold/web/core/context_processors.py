@@ -34,6 +34,7 @@ NAVIGATION = (
         (Permission.INSIGHTS_VIEW, Permission.INSIGHTS_SCHOOL_VIEW),
     ),
     ("surveys:wave_list", "Surveys", Permission.SURVEY_RESULTS_VIEW),
+    ("trials:trial_list", "Trials", Permission.TRIALS_VIEW),
     ("surveys:invitations", "Your surveys", Permission.SURVEY_RESPOND),
     ("guidance:index", "DSL guidance", Permission.GUIDANCE_VIEW),
 )

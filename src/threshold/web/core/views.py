@@ -61,6 +61,11 @@ LINKS = (
         "See the front-door dashboard: contacts, NFA and referrals by school",
     ),
     (Permission.SURVEY_RESULTS_VIEW, "surveys:wave_list", "Follow survey response rates"),
+    (
+        Permission.TRIALS_VIEW,
+        "trials:trial_list",
+        "Trials: protocol, randomisation, trial health, analysis and de-identified data",
+    ),
     (Permission.SURVEY_RESPOND, "surveys:invitations", "Answer the DSL surveys"),
     (
         Permission.GUIDANCE_VIEW,

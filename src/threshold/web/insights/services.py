@@ -21,7 +21,7 @@ import pandas as pd
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django_tasks import task
 
@@ -41,6 +41,7 @@ from threshold.model import InputError
 from threshold.web.accounts.models import User
 from threshold.web.audit.models import AuditAction
 from threshold.web.audit.services import Actor, record_event
+from threshold.web.core.files import data_root
 from threshold.web.insights.models import Contact, FrontDoorImport, ImportJob, Referral
 from threshold.web.organisations.models import LocalAuthority, School
 
@@ -91,16 +92,13 @@ class Synced:
 def store_root() -> Path:
     """Where the LAs' front-door stores live: settings.FRONTDOOR_STORE_ROOT, else the
     THRESHOLD_FRONTDOOR_STORE environment variable, else beside a SQLite database file
-    (`threshold.sqlite3` → `threshold.frontdoor/`, so that the two stay together), else
-    `var/frontdoor` in the repository."""
-    configured = getattr(settings, "FRONTDOOR_STORE_ROOT", None) or os.environ.get(STORE_VARIABLE)
-    if configured:
-        return Path(configured)
-    database = connection.settings_dict
-    name = str(database.get("NAME") or "")
-    if connection.vendor == "sqlite" and name and not connection.is_in_memory_db():
-        return Path(name).with_suffix(".frontdoor")
-    return Path(settings.REPO_DIR) / "var" / "frontdoor"
+    (`threshold.sqlite3` → `threshold.frontdoor/`), else `var/frontdoor` in the repository."""
+    return data_root(
+        setting="FRONTDOOR_STORE_ROOT",
+        variable=STORE_VARIABLE,
+        suffix=".frontdoor",
+        default="var/frontdoor",
+    )
 
 
 def authority_store(authority: LocalAuthority) -> Path:

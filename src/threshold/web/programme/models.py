@@ -86,6 +86,9 @@ class Enrolment(models.Model):
         max_length=16, choices=Agreement.choices, default=Agreement.NOT_SENT
     )
     withdrawn_on = models.DateField(null=True, blank=True)
+    withdrawal_reason = models.CharField(
+        "Why the school withdrew", max_length=300, blank=True, help_text="Without naming anyone."
+    )
 
     class Meta:
         constraints = (

@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "threshold.web.guidance",
     "threshold.web.surveys",
     "threshold.web.jobs",
+    "threshold.web.trials",
 ]
 
 MIDDLEWARE = [
