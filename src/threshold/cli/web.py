@@ -21,7 +21,9 @@ MSG_DEVELOPMENT_SETTINGS = (
 )
 MSG_SETTINGS = "serving with settings {module}"
 MSG_NO_START_ANCHOR = "WARNING: no audit anchor written at start: {error}"
-MSG_WORKER_STARTED = "background jobs: a worker started (process {pid})"
+MSG_WORKER_STARTED = (
+    "background jobs: a worker (process {pid}) and the scheduler (process {scheduler})"
+)
 WORKER_STOP_SECONDS = 30
 
 app = typer.Typer(
@@ -53,6 +55,8 @@ def _django(*commands: tuple[str, ...]) -> None:
 MIGRATE = ("migrate", "--no-input", "--verbosity", "0")
 WORKER = ("db_worker", "--queue-name", "*", "--no-reload")
 """django-tasks' database worker: runs every queue's jobs, one at a time, until stopped."""
+SCHEDULER = ("jobs_scheduler",)
+"""Enqueues the periodic jobs (nightly audit anchor, weekly trial health) when due."""
 
 
 @app.command("serve")
@@ -60,12 +64,16 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     worker: Annotated[
-        bool, typer.Option(help="Start a background-jobs worker too (--no-worker: run it apart).")
+        bool,
+        typer.Option(
+            help="Start a background-jobs worker and the scheduler too (--no-worker: run them "
+            "apart)."
+        ),
     ] = True,
 ) -> None:
     """Bring the database up to date, publish an audit anchor, start a background-jobs worker
-    and serve with gunicorn; the worker stops with the service. Says first, on stderr, which
-    settings it uses (loudly when they are development settings)."""
+    and the periodic jobs' scheduler, and serve with gunicorn; they stop with the service. Says
+    first, on stderr, which settings it uses (loudly when they are development settings)."""
     module = os.environ.get("DJANGO_SETTINGS_MODULE")
     is_development = module in (None, DEV_SETTINGS)
     typer.echo(
@@ -76,18 +84,26 @@ def serve(
         _django(("audit_anchor",))
     except InputError as error:
         typer.echo(MSG_NO_START_ANCHOR.format(error=error), err=True)
-    jobs = subprocess.Popen([sys.executable, "-m", "django", *WORKER]) if worker else None
-    if jobs is not None:
-        typer.echo(MSG_WORKER_STARTED.format(pid=jobs.pid), err=True)
+    jobs = (
+        [
+            subprocess.Popen([sys.executable, "-m", "django", *command])
+            for command in (WORKER, SCHEDULER)
+        ]
+        if worker
+        else []
+    )
+    if jobs:
+        typer.echo(MSG_WORKER_STARTED.format(pid=jobs[0].pid, scheduler=jobs[1].pid), err=True)
     try:
         _django(("serve", "--port", str(port), "--host", host))
     finally:
-        if jobs is not None:
-            jobs.terminate()
+        for process in jobs:
+            process.terminate()
+        for process in jobs:
             try:
-                jobs.wait(timeout=WORKER_STOP_SECONDS)
+                process.wait(timeout=WORKER_STOP_SECONDS)
             except subprocess.TimeoutExpired:
-                jobs.kill()
+                process.kill()
 
 
 @app.command("worker")
@@ -95,6 +111,13 @@ def worker() -> None:
     """Run background jobs (imports uploaded in the browser, …) until stopped: for running
     workers apart from `serve --no-worker`, one process each (several on PostgreSQL)."""
     _django(WORKER)
+
+
+@app.command("scheduler")
+def scheduler() -> None:
+    """Enqueue the periodic jobs when due, every minute until stopped (for running apart from
+    `serve --no-worker`; several schedulers never enqueue a slot twice)."""
+    _django(SCHEDULER)
 
 
 @app.command("seed-demo")

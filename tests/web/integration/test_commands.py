@@ -179,6 +179,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def scheduled(database: Path) -> list[str]:
+    """The schedules the periodic jobs' scheduler has recorded a slot of."""
+    with sqlite3.connect(database) as db:
+        return [name for (name,) in db.execute("SELECT name FROM jobs_scheduledrun")]
+
+
 def test_serve_says_loudly_it_runs_development_settings_anchors_the_chain_and_runs_jobs(
     database: Path, contract: Path, tmp_path: Path
 ) -> None:
@@ -224,6 +230,9 @@ def test_serve_says_loudly_it_runs_development_settings_anchors_the_chain_and_ru
                 time.sleep(0.5)
         while not touched.exists():
             assert time.monotonic() < deadline, "the worker serve started ran no job"
+            time.sleep(0.5)
+        while not scheduled(database):
+            assert time.monotonic() < deadline, "the scheduler serve started did not tick"
             time.sleep(0.5)
     finally:
         server.terminate()
