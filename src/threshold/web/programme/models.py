@@ -171,3 +171,18 @@ class CommunityMeeting(models.Model):
 
     def __str__(self) -> str:
         return f"Community of practice, {self.authority.name}, {self.held_on}"
+
+
+class CalendarFeed(models.Model):
+    """A person's private calendar feed of the sessions they see: the URL's secret token is
+    kept only as its SHA-256, so it is shown once, when made; resetting it ends the old URL."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_read_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"calendar feed of user {self.user_id}"

@@ -6,6 +6,7 @@ has not confirmed raises `IdentifyingDetailsFound` (supervision's check), saving
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -19,8 +20,10 @@ from threshold.web.accounts.models import User
 from threshold.web.audit.models import AuditAction
 from threshold.web.audit.services import Actor, record_event, target_of
 from threshold.web.organisations.models import LocalAuthority, School, SchoolStatus
+from threshold.web.programme.calendars import token_digest
 from threshold.web.programme.models import (
     BlockedDate,
+    CalendarFeed,
     CommunityMeeting,
     Enrolment,
     Programme,
@@ -606,3 +609,21 @@ def community_meeting_record(
         },
     )
     return meeting
+
+
+@transaction.atomic
+def calendar_feed_reset(*, user: User, by: Actor) -> str:
+    """Make `user`'s calendar feed a new secret token (ending any old one's URL) and return
+    it: it is kept only as its digest, so this is the one time it can be shown."""
+    token = secrets.token_urlsafe(32)
+    feed, created = CalendarFeed.objects.update_or_create(
+        user=user, defaults={"token_sha256": token_digest(token), "last_read_at": None}
+    )
+    record_event(
+        by=by,
+        action=AuditAction.CREATE if created else AuditAction.UPDATE,
+        object_type="programme.calendarfeed",
+        object_id=str(feed.pk),
+        detail={"user": user.pk},
+    )
+    return token

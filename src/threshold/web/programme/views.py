@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +25,7 @@ from threshold.web.accounts.decorators import permission_required
 from threshold.web.accounts.permissions import Permission
 from threshold.web.organisations.models import School
 from threshold.web.organisations.selectors import authority_list
-from threshold.web.programme import selectors, services
+from threshold.web.programme import calendars, selectors, services
 from threshold.web.programme.forms import (
     AllocationUploadForm,
     CalendarForm,
@@ -37,7 +37,13 @@ from threshold.web.programme.forms import (
     ProgrammeForm,
     RescheduleForm,
 )
-from threshold.web.programme.models import BlockedDate, Enrolment, Programme, SupervisionSession
+from threshold.web.programme.models import (
+    BlockedDate,
+    CalendarFeed,
+    Enrolment,
+    Programme,
+    SupervisionSession,
+)
 from threshold.web.programme.services import ProgrammeError
 from threshold.web.supervision.services import IdentifyingDetailsFound
 
@@ -523,3 +529,31 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
         submit="Save meeting",
         back=reverse("programme:meeting_list"),
     )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Permission.SUPERVISION_VIEW)
+def feed(request: HttpRequest) -> HttpResponse:
+    """The person's calendar feed: make or reset its link (shown once, when made)."""
+    address = None
+    if request.method == "POST":
+        token = services.calendar_feed_reset(user=request.user, by=request.user)
+        address = request.build_absolute_uri(reverse("programme:feed_ics", args=[token]))
+    existing = CalendarFeed.objects.filter(user=request.user).first()
+    context = {"feed": existing, "address": address}
+    return render(request, "programme/feed.html", context)
+
+
+@require_GET
+def feed_ics(request: HttpRequest, token: str) -> HttpResponse:
+    """The feed itself, for calendar apps: the token is the credential; the sessions are
+    those its person sees in the schedule now (none once they cannot)."""
+    found = calendars.feed_for_token(token)
+    if found is None or not has_permission(found.user, Permission.SUPERVISION_VIEW):
+        raise Http404
+    CalendarFeed.objects.filter(pk=found.pk).update(last_read_at=timezone.now())
+    body = calendars.sessions_calendar(found.user, site=request.get_host())
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="supervision-sessions.ics"'
+    response["Cache-Control"] = "private, no-store"
+    return response

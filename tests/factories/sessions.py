@@ -1,0 +1,80 @@
+"""Supervision sessions in two LAs' programmes, for tests of what each person sees."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from django.utils import timezone
+
+from threshold.web.accounts.models import User
+from threshold.web.accounts.roles import RoleName
+from threshold.web.accounts.services import membership_grant
+from threshold.web.organisations.models import LocalAuthority, School
+from threshold.web.programme import services
+from threshold.web.programme.models import Enrolment, Programme
+
+ACTOR = "test"
+
+
+def at(day: dt.date, hour: int) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 0)))
+
+
+def programme_with_ssw(authority: LocalAuthority, school: School, ssw: User) -> Enrolment:
+    """A programme running this school year with `school` enrolled in the treatment arm and
+    `ssw` as its supervising social worker."""
+    today = timezone.localdate()
+    programme = Programme.objects.create(
+        authority=authority,
+        school_year="2026/27",
+        starts_on=today - dt.timedelta(weeks=10),
+        ends_on=today + dt.timedelta(weeks=30),
+    )
+    services.enrolments_import(
+        programme=programme,
+        allocations=pd.DataFrame(
+            {
+                "urn": [school.urn],
+                "block": ["b"],
+                "arm": ["treatment"],
+                "random_number": [0.1],
+                "order": [1],
+                "withdrawn_on": [None],
+            }
+        ),
+        by=ACTOR,
+    )
+    return services.enrolment_update(
+        enrolment=programme.enrolments.get(),
+        ssw=ssw,
+        mou_status="signed",
+        supervision_agreement_status="signed",
+        by=ACTOR,
+    )
+
+
+def sessions_in_two_las(places: dict[str, object], ssw: User) -> dict[str, object]:
+    """The home school (SSW `ssw`): one session held, one cancelled, one planned; the other
+    LA's school: one planned, by another SSW."""
+    home = programme_with_ssw(places["home_la"], places["home_school"], ssw)
+    today = timezone.localdate()
+    plan = {"format": "group", "mode": "online", "by": ACTOR}
+    held = services.session_plan(
+        enrolment=home, scheduled_for=at(today, 9) - dt.timedelta(weeks=6), **plan
+    )
+    services.session_record_held(session=held, attendees=3, duration_minutes=90, by=ACTOR)
+    cancelled = services.session_plan(
+        enrolment=home, scheduled_for=at(today, 14) - dt.timedelta(weeks=1), **plan
+    )
+    services.session_cancel(session=cancelled, changed_by="school", reason="exams", by=ACTOR)
+    planned = services.session_plan(
+        enrolment=home, scheduled_for=at(today, 15) + dt.timedelta(weeks=2), **plan
+    )
+    other_ssw = User.objects.create(username="other-ssw")
+    membership_grant(user=other_ssw, role=RoleName.SSW, authority=places["other_la"], by=ACTOR)
+    other = programme_with_ssw(places["other_la"], places["other_school"], other_ssw)
+    elsewhere = services.session_plan(
+        enrolment=other, scheduled_for=at(today, 10) + dt.timedelta(weeks=1), **plan
+    )
+    return {"held": held, "cancelled": cancelled, "planned": planned, "elsewhere": elsewhere}
