@@ -27,7 +27,7 @@ def setting():
     data = assemble(world.tables, protocol)
     robustness = {
         e.analysis.removeprefix("robustness: "): e
-        for e in robustness_estimates(world.tables, data, protocol)
+        for e in robustness_estimates(world.tables, data, protocol)[0]
     }
     subgroups = {
         e.analysis.removeprefix("subgroup: "): e
@@ -167,3 +167,46 @@ def test_within_level_estimates_need_enough_schools(setting):
         if " = " in name:
             assert min(estimate.n_treatment, estimate.n_control) >= 10, name
     assert dataclasses.is_dataclass(next(iter(subgroups.values())))
+
+
+def _binary_only(protocol, outcome: pd.Series, data: AnalysisData):
+    """The robustness analyses of a protocol with only the `binary` check, on `data` with the
+    primary outcome replaced by `outcome`."""
+    binary = [s for s in protocol.robustness if s.kind == "binary"]
+    changed = dataclasses.replace(protocol, robustness=tuple(binary))
+    frame = data.outcomes["nfa_contacts"].assign(y=outcome)
+    return robustness_estimates({}, AnalysisData(data.units, {"nfa_contacts": frame}), changed)
+
+
+def _half_the_blocks(data: AnalysisData) -> pd.Series:
+    """Whether a school's block is in the first half of the blocks (by name)."""
+    blocks = sorted(data.units["block"].unique())
+    return data.units["block"].isin(blocks[: len(blocks) // 2])
+
+
+def test_a_logit_with_every_block_dropped_is_a_note_not_a_number(setting):
+    """In half the blocks every school had an NFA contact, in the other half none: no block
+    varies, so the logit has no school left. The linear probability model is still reported;
+    the logit is a note."""
+    _, protocol, data, _, _ = setting
+    estimates, notes = _binary_only(protocol, _half_the_blocks(data).astype(float), data)
+    assert [e.analysis for e in estimates] == ["robustness: binary (linear probability)"]
+    [note] = notes
+    assert note.startswith("robustness: binary (logit): not estimated: after dropping the blocks")
+    assert "0 schools remain (0 treatment, 0 control)" in note
+
+
+def test_a_logit_the_arm_predicts_perfectly_is_a_note_not_a_number(setting):
+    """Every school of half the blocks had an NFA contact (those blocks are dropped); in the
+    others, treatment schools had one and control schools none: perfect separation, so no
+    finite log odds ratio."""
+    _, protocol, data, _, _ = setting
+    treated = data.units["arm"] == "treatment"
+    estimates, notes = _binary_only(
+        protocol, (treated | _half_the_blocks(data)).astype(float), data
+    )
+    assert [e.analysis for e in estimates] == ["robustness: binary (linear probability)"]
+    assert notes == [
+        "robustness: binary (logit): not estimated: the arm and the other regressors predict "
+        "every school's outcome perfectly (separation), so the model has no finite estimate"
+    ]

@@ -21,16 +21,9 @@ def at(day: dt.date, hour: int) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 0)))
 
 
-def programme_with_ssw(authority: LocalAuthority, school: School, ssw: User) -> Enrolment:
-    """A programme running this school year with `school` enrolled in the treatment arm and
-    `ssw` as its supervising social worker."""
-    today = timezone.localdate()
-    programme = Programme.objects.create(
-        authority=authority,
-        school_year="2026/27",
-        starts_on=today - dt.timedelta(weeks=10),
-        ends_on=today + dt.timedelta(weeks=30),
-    )
+def enrol_with_ssw(programme: Programme, school: School, ssw: User) -> Enrolment:
+    """`school` enrolled in `programme`'s treatment arm (through the allocation import), its
+    agreements signed and `ssw` its supervising social worker."""
     services.enrolments_import(
         programme=programme,
         allocations=pd.DataFrame(
@@ -46,7 +39,7 @@ def programme_with_ssw(authority: LocalAuthority, school: School, ssw: User) -> 
         by=ACTOR,
     )
     return services.enrolment_update(
-        enrolment=programme.enrolments.get(),
+        enrolment=programme.enrolments.get(school=school),
         ssw=ssw,
         mou_status="signed",
         supervision_agreement_status="signed",
@@ -54,18 +47,37 @@ def programme_with_ssw(authority: LocalAuthority, school: School, ssw: User) -> 
     )
 
 
+def programme_with_ssw(authority: LocalAuthority, school: School, ssw: User) -> Enrolment:
+    """A programme running this school year with `school` enrolled in the treatment arm and
+    `ssw` as its supervising social worker."""
+    today = timezone.localdate()
+    programme = Programme.objects.create(
+        authority=authority,
+        school_year="2026/27",
+        starts_on=today - dt.timedelta(weeks=10),
+        ends_on=today + dt.timedelta(weeks=30),
+    )
+    return enrol_with_ssw(programme, school, ssw)
+
+
 def sessions_in_two_las(places: dict[str, object], ssw: User) -> dict[str, object]:
     """The home school (SSW `ssw`): one session held, one cancelled, one planned; the other
     LA's school: one planned, by another SSW."""
     home = programme_with_ssw(places["home_la"], places["home_school"], ssw)
     today = timezone.localdate()
-    plan = {"format": "group", "mode": "online", "by": ACTOR}
+    plan = {"format": "group", "mode": "online", "by": ACTOR, "weekend_confirmed": True}
     held = services.session_plan(
-        enrolment=home, scheduled_for=at(today, 9) - dt.timedelta(weeks=6), **plan
+        enrolment=home,
+        scheduled_for=at(today, 9) - dt.timedelta(weeks=6),
+        late_reason="entered after the event",
+        **plan,
     )
     services.session_record_held(session=held, attendees=3, duration_minutes=90, by=ACTOR)
     cancelled = services.session_plan(
-        enrolment=home, scheduled_for=at(today, 14) - dt.timedelta(weeks=1), **plan
+        enrolment=home,
+        scheduled_for=at(today, 14) - dt.timedelta(weeks=1),
+        late_reason="entered after the event",
+        **plan,
     )
     services.session_cancel(session=cancelled, changed_by="school", reason="exams", by=ACTOR)
     planned = services.session_plan(

@@ -39,3 +39,13 @@ def test_school_means_by_wave_count_scored_respondents():
     assert means.loc[2, "n_anxiety_contentment"] == 0
     assert means.loc[2, "depression_enthusiasm"] == 6
     assert school_means(_responses(), "endline").set_index("urn").loc[2, "anxiety_contentment"] == 4
+
+
+@pytest.mark.parametrize("wave", ["baseline", "endline"])
+def test_no_responses_give_no_school_means_not_a_crash(wave):
+    """A trial whose surveys have no answers yet (or none at a wave): no school, numeric
+    columns, so the analysis can say there is nothing to compare."""
+    responses = _responses().astype("str").iloc[0:0]
+    means = school_means(responses, wave)
+    assert means.empty
+    assert means["anxiety_contentment"].dtype == float

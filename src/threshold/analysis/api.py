@@ -52,7 +52,8 @@ def analyse_protocol(
         for outcome in sorted(protocol.outcomes, key=lambda o: o.role != "primary")
     ]
     estimates += compliance_estimates(data, protocol)
-    estimates += robustness_estimates(tables, data, protocol)
+    robustness, not_estimated = robustness_estimates(tables, data, protocol)
+    estimates += robustness
     estimates += subgroup_estimates(tables, data, protocol)
     notes = []
     if not lock.confirmatory:
@@ -67,6 +68,7 @@ def analyse_protocol(
             notes.append(
                 f"{estimate.outcome}: {dropped} omitted as collinear with earlier regressors."
             )
+    notes += not_estimated
     primary = protocol.primary.name
     return Results(
         trial=protocol.name,

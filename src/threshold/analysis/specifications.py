@@ -13,12 +13,14 @@ effect in each group and the difference).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from threshold.analysis.data import AnalysisData, front_door_outcomes
 from threshold.analysis.impact import estimate_itt, itt_design
@@ -31,6 +33,18 @@ MSG_NO_VARIABLE = "subgroup {name}: the schools have no characteristic {variable
 MSG_ONE_LEVEL = "subgroup {name}: {variable!r} has a single value among analysed schools"
 MIN_PER_ARM = 10
 """Fewest schools per arm for a separate estimate within a subgroup level."""
+MSG_TOO_FEW_LEFT = (
+    "{label}: not estimated: after dropping the blocks whose schools all {shared}, {n} schools "
+    "remain ({treated} treatment, {control} control) for {parameters} parameters"
+)
+MSG_SEPARATION = (
+    "{label}: not estimated: the arm and the other regressors predict every school's outcome "
+    "perfectly (separation), so the model has no finite estimate"
+)
+
+
+class NotEstimable(Exception):
+    """A robustness model that the data cannot estimate: reported as a note, never a number."""
 
 
 def primary_options(protocol: Protocol) -> dict[str, object]:
@@ -44,55 +58,69 @@ def primary_options(protocol: Protocol) -> dict[str, object]:
 
 def robustness_estimates(
     tables: Mapping[str, pd.DataFrame], data: AnalysisData, protocol: Protocol
-) -> list[Estimate]:
-    """One estimate per robustness specification of the primary outcome."""
+) -> tuple[list[Estimate], list[str]]:
+    """One estimate per robustness specification of the primary outcome, and a note for each
+    model the data cannot estimate (which then has no estimate)."""
+    estimates: list[Estimate] = []
+    notes: list[str] = []
+    for spec in protocol.robustness:
+        try:
+            for estimate in _robustness(tables, data, protocol, spec):
+                estimates.append(estimate)  # kept even if a later model of the spec is not
+        except NotEstimable as reason:
+            notes.append(str(reason))
+    return estimates, notes
+
+
+def _robustness(
+    tables: Mapping[str, pd.DataFrame],
+    data: AnalysisData,
+    protocol: Protocol,
+    spec: Specification,
+) -> Iterator[Estimate]:
+    """The estimates of one robustness specification, in turn (two for `binary`)."""
     primary = protocol.primary
     options = primary_options(protocol)
-    estimates = []
-    for spec in protocol.robustness:
-        label = f"robustness: {spec.name}"
-        settings = spec.settings
-        if spec.kind == "binary":
-            binary = _with_outcome(data, primary.name, lambda y: (y > 0).astype(float))
-            linear = estimate_itt(
-                binary,
-                primary.name,
-                analysis=f"{label} (linear probability)",
-                **options | {"per_pupil": False},
-            )
-            estimates.append(replace(linear, description=spec.description))
-            estimate = _glm(data, primary.name, f"{label} (logit)", protocol.alpha, logit=True)
-        elif spec.kind == "poisson":
-            estimate = _glm(data, primary.name, label, protocol.alpha, logit=False)
-        elif spec.kind == "complete_case":
-            has_baseline = data.outcomes[primary.name]["baseline"].notna()
-            estimate = estimate_itt(
-                data, primary.name, analysis=label, include=has_baseline, **options
-            )
-        elif spec.kind == "alternative_baseline":
-            window = tuple(dt.date.fromisoformat(str(d)) for d in settings["baseline_window"])
-            variant = replace(primary, baseline_window=window)
-            estimate = _variant(tables, data, {primary.name: variant}, primary.name, label, options)
-        elif spec.kind == "weights":
-            estimate = estimate_itt(
-                data, primary.name, analysis=label, weights=str(settings["variable"]), **options
-            )
-        elif spec.kind in ("covariates", "fixed_effects"):
-            names = settings.get("variables") or [settings["variable"]]
-            extra = [n for n in names if n in data.units.columns]
-            estimate = estimate_itt(
-                data,
-                primary.name,
-                analysis=label,
-                covariates=tuple(protocol.covariates) + tuple(extra),
-                **options,
-            )
-        else:  # exclude
-            values = [str(v) for v in settings["values"]]
-            keep = ~data.units[str(settings.get("variable", "la_code"))].astype(str).isin(values)
-            estimate = estimate_itt(data, primary.name, analysis=label, include=keep, **options)
-        estimates.append(replace(estimate, description=spec.description))
-    return estimates
+    label = f"robustness: {spec.name}"
+    settings = spec.settings
+    if spec.kind == "binary":
+        binary = _with_outcome(data, primary.name, lambda y: (y > 0).astype(float))
+        linear = estimate_itt(
+            binary,
+            primary.name,
+            analysis=f"{label} (linear probability)",
+            **options | {"per_pupil": False},
+        )
+        yield replace(linear, description=spec.description)
+        estimate = _glm(data, primary.name, f"{label} (logit)", protocol.alpha, logit=True)
+    elif spec.kind == "poisson":
+        estimate = _glm(data, primary.name, label, protocol.alpha, logit=False)
+    elif spec.kind == "complete_case":
+        has_baseline = data.outcomes[primary.name]["baseline"].notna()
+        estimate = estimate_itt(data, primary.name, analysis=label, include=has_baseline, **options)
+    elif spec.kind == "alternative_baseline":
+        window = tuple(dt.date.fromisoformat(str(d)) for d in settings["baseline_window"])
+        variant = replace(primary, baseline_window=window)
+        estimate = _variant(tables, data, {primary.name: variant}, primary.name, label, options)
+    elif spec.kind == "weights":
+        estimate = estimate_itt(
+            data, primary.name, analysis=label, weights=str(settings["variable"]), **options
+        )
+    elif spec.kind in ("covariates", "fixed_effects"):
+        names = settings.get("variables") or [settings["variable"]]
+        extra = [n for n in names if n in data.units.columns]
+        estimate = estimate_itt(
+            data,
+            primary.name,
+            analysis=label,
+            covariates=tuple(protocol.covariates) + tuple(extra),
+            **options,
+        )
+    else:  # exclude
+        values = [str(v) for v in settings["values"]]
+        keep = ~data.units[str(settings.get("variable", "la_code"))].astype(str).isin(values)
+        estimate = estimate_itt(data, primary.name, analysis=label, include=keep, **options)
+    yield replace(estimate, description=spec.description)
 
 
 def subgroup_estimates(
@@ -219,11 +247,29 @@ def _glm(data: AnalysisData, outcome: str, label: str, alpha: float, *, logit: b
     design = itt_design(units.loc[sample], frame.loc[sample, "baseline"], ())
     design.insert(0, "_cons", 1.0)
     design = design.loc[:, _independent(design.to_numpy(dtype=float))]
+    treated = int(design["treated"].sum()) if "treated" in design else 0
+    if "treated" not in design or len(design) <= design.shape[1] or treated in (0, len(design)):
+        raise NotEstimable(
+            MSG_TOO_FEW_LEFT.format(
+                label=label,
+                shared="had the event" if logit else "had none",
+                n=len(design),
+                treated=treated,
+                control=len(design) - treated,
+                parameters=design.shape[1],
+            )
+        )
     family = sm.families.Binomial() if logit else sm.families.Poisson()
     exposure = None if logit else pupils[sample].to_numpy()
-    fit = sm.GLM(
+    model = sm.GLM(
         response[sample].to_numpy(), design.to_numpy(dtype=float), family=family, exposure=exposure
-    ).fit(cov_type="HC0")
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PerfectSeparationWarning)
+        try:
+            fit = model.fit(cov_type="HC0")
+        except PerfectSeparationWarning:
+            raise NotEstimable(MSG_SEPARATION.format(label=label)) from None
     position = list(design.columns).index("treated")
     low, high = fit.conf_int(alpha=alpha)[position]
     nan = float("nan")

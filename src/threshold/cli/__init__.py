@@ -21,6 +21,7 @@ from threshold.cli import (
     randomise,
     register,
     synth,
+    trial,
     validate,
     web,
 )
@@ -48,6 +49,7 @@ app.add_typer(protocol.app, name="protocol")
 app.add_typer(qed.app, name="qed")
 app.add_typer(measures.app, name="measures")
 app.add_typer(register.app, name="register")
+app.add_typer(trial.app, name="trial")
 app.add_typer(web.app, name="web")
 
 

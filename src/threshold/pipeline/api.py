@@ -51,8 +51,10 @@ class PipelineConfig:
     `tables`: the contract tables from the trial's other systems (schools, allocations,
     data_gaps; sessions, ssws, ad_hoc_support, survey_responses and costs where the protocol or
     the report uses them), as a directory of contract CSVs or as frames by table name.
-    `stores`: front-door store directories (one per LA, or one holding several); contacts and
-    referrals are read from them and never from `tables`. Without stores they come from `tables`.
+    `stores`: front-door store directories (one per LA, or one holding several), each read at
+    its current version, or `Store`s already opened at the version to read (as the web service
+    does, at the version its database records); contacts and referrals are read from them and
+    never from `tables`. Without stores they come from `tables`.
     `out`: where results.json and the report go; None writes nothing.
     `draws`: re-randomisations for the primary outcome's randomisation inference (0: none).
     `data_notes`: sentences the report's data section adds after its table.
@@ -60,14 +62,15 @@ class PipelineConfig:
 
     protocol: Path
     tables: Tables
-    stores: tuple[Path, ...] = ()
+    stores: tuple[Path | Store, ...] = ()
     out: Path | None = None
     exploratory: bool = False
     draws: int = 10_000
     data_notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "stores", tuple(Path(store) for store in self.stores))
+        stores = tuple(s if isinstance(s, Store) else Path(s) for s in self.stores)
+        object.__setattr__(self, "stores", stores)
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ def run_pipeline(config: PipelineConfig, progress: Progress | None = None) -> Pi
     protocol = load_protocol(config.protocol)
     lock = require_locked(config.protocol, exploratory=config.exploratory)
     tell("front door", 0.1)
-    opened = tuple(Store(store) for store in config.stores)  # each read as one version
+    opened = tuple(open_store(store) for store in config.stores)  # each read as one version
     tables = gather(config.tables, opened)
     data = summarise_data(tables, opened, _source(config))
     tell("analysis", 0.3)
@@ -207,13 +210,19 @@ def contact_effect(
     )
 
 
+def open_store(store: Path | Store) -> Store:
+    """`store` opened at its current version, or as given when already opened."""
+    return store if isinstance(store, Store) else Store(store)
+
+
 def _source(config: PipelineConfig) -> str:
     if config.stores:
-        parents = {store.parent for store in config.stores}
-        if len(parents) == 1 and len(config.stores) > 1:
-            names = ", ".join(store.name for store in config.stores)
+        directories = [s.directory if isinstance(s, Store) else s for s in config.stores]
+        parents = {directory.parent for directory in directories}
+        if len(parents) == 1 and len(directories) > 1:
+            names = ", ".join(directory.name for directory in directories)
             return f"the front-door stores in {parents.pop()} ({names})"
-        return "the front-door stores " + ", ".join(str(store) for store in config.stores)
+        return "the front-door stores " + ", ".join(str(d) for d in directories)
     if isinstance(config.tables, Path):
         return f"the contract tables in {config.tables}"
     return "the contract tables given"

@@ -19,9 +19,8 @@ def score_responses(responses: pd.DataFrame) -> pd.DataFrame:
     scored = responses.copy()
     for scale, feelings in WARR_ITEMS.items():
         items = responses[[f"warr_{feeling}" for feeling in feelings]]
-        scored[scale.value] = items.apply(lambda column: column.map(_SCORE)).sum(
-            axis=1, min_count=len(feelings)
-        )
+        scores = items.apply(lambda column: column.map(_SCORE)).astype(float)
+        scored[scale.value] = scores.sum(axis=1, min_count=len(feelings))
         scored.loc[items.isna().any(axis=1), scale.value] = float("nan")
     return scored
 

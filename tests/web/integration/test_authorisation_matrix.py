@@ -88,6 +88,10 @@ MATRIX: dict[str, dict[str, int]] = {
     "programme:allocations_upload": row(302, 403, la_lead=404),
     "programme:enrolment_edit": row(302, 403, la_lead=404),
     "programme:school_list": row(302, 403, la_lead=200, ssw=200, dsl_lead=200, dsl_deputy=200),
+    # A calendar feed: its page for those who see the schedule; the feed's token is the
+    # credential (none here is anyone's).
+    "programme:feed": row(302, 403, la_lead=200, ssw=200, dsl_lead=200, dsl_deputy=200),
+    "programme:feed_ics": row(404, 404),
     "programme:school_schedule": row(302, 403, la_lead=200, dsl_lead=200, dsl_deputy=200),
     "programme:session_plan": row(302, 403),
     "programme:calendar_add": row(302, 403),
@@ -120,12 +124,51 @@ MATRIX: dict[str, dict[str, int]] = {
     # Background jobs: the failed ones are for system administrators.
     "jobs:failed": row(302, 403, system_admin=200),
     # Trials: evaluators everywhere; LA leads and analysts in their LA's trials.
+    # Correcting a session (undo "held", remove one entered in error, change who cancelled
+    # it): the school's SSW or LA lead; no session 1 exists here.
+    **{
+        name: row(302, 403, la_lead=404, ssw=404)
+        for name in (
+            "programme:session_undo_held",
+            "programme:session_remove",
+            "programme:session_canceller",
+        )
+    },
     "trials:trial_list": row(302, 403, la_lead=200, la_analyst=200, evaluator=200),
+    # Trials' analysis runs (trials.analyse): no trial or run 999999 exists (404 where the role
+    # may analyse); starting a run is a POST.
+    **{
+        name: row(302, 403, la_analyst=404, evaluator=404)
+        for name in ("trials:run_list", "trials:run_detail", "trials:run_file")
+    },
+    "trials:run_create": row(405, 405),
+    # Set-up: creating needs trials.manage; no trial 999999 exists (404 where the role may).
+    "trials:trial_create": row(302, 403, la_lead=200, evaluator=200),
+    **{
+        name: row(302, 403, la_lead=404, la_analyst=404, evaluator=404)
+        for name in ("trials:trial_detail", "trials:trial_power", "trials:trial_protocol")
+    },
+    **{
+        name: row(302, 403, la_lead=404, evaluator=404)
+        for name in (
+            "trials:trial_schools",
+            "trials:trial_protocol_toml",
+            "trials:trial_lock",
+            "trials:trial_randomise",
+            "trials:trial_withdraw",
+        )
+    },
+    # health: no trial 999999 exists (404 where the role may view trials).
+    "trials:health": row(302, 403, la_lead=404, la_analyst=404, evaluator=404),
+    # export: no trial 999999 exists (404 where the role may export de-identified data).
+    "trials:export": row(302, 403, la_analyst=404, evaluator=404),
     # Surveys: the questionnaire is public (its token is the credential); no such token here.
     "surveys:respond": row(404, 404),
     "surveys:wave_list": row(302, 403, la_lead=200, la_analyst=200, evaluator=200),
     "surveys:wave_create": row(302, 403, la_lead=200),
     "surveys:monitor": row(302, 403, la_lead=404, la_analyst=404, evaluator=404),
+    # results by arm: no programme 999999 exists (404 where the role sees survey results).
+    "surveys:results": row(302, 403, la_lead=404, la_analyst=404, evaluator=404),
     "surveys:invite": row(405, 405),
     "surveys:invitations": row(302, 403, dsl_lead=200, dsl_deputy=200),
     "guidance:index": row(302, 403, la_lead=200, ssw=200, dsl_lead=200, dsl_deputy=200),
@@ -190,7 +233,35 @@ URL_KWARGS: dict[str, dict[str, object]] = {
     "insights:import_progress": {"pk": 1},
     "insights:school": {"urn": 990001},
     "surveys:respond": {"token": "ABCDEFGH12345678", "wave": "baseline"},
+    **{
+        name: {"pk": 1}
+        for name in (
+            "programme:session_undo_held",
+            "programme:session_remove",
+            "programme:session_canceller",
+        )
+    },
+    # Trials' analysis runs: no such trial or run.
+    **{name: {"trial_pk": 999999} for name in ("trials:run_list", "trials:run_create")},
+    "trials:run_detail": {"pk": 999999},
+    "trials:run_file": {"pk": 999999, "kind": "html"},
     "surveys:monitor": {"pk": 1},
+    "surveys:results": {"programme_pk": 999999},
+    **{
+        name: {"pk": 999999}
+        for name in (
+            "trials:trial_detail",
+            "trials:trial_power",
+            "trials:trial_schools",
+            "trials:trial_protocol",
+            "trials:trial_protocol_toml",
+            "trials:trial_lock",
+            "trials:trial_randomise",
+        )
+    },
+    "trials:trial_withdraw": {"pk": 999999, "urn": 990001},
+    "trials:health": {"trial_pk": 999999},
+    "trials:export": {"trial_pk": 999999},
     "surveys:invite": {"pk": 1},
     # Guidance: the home LA has no published version, and no call exists here.
     **{
@@ -219,6 +290,7 @@ URL_KWARGS: dict[str, dict[str, object]] = {
     },
     "people:role_remove": {"pk": 999999, "membership_pk": 1},
     "people:invitation_accept": {"token": "no-such-invitation-token"},
+    "programme:feed_ics": {"token": "no-such-feed-token"},
 }
 
 

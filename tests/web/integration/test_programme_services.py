@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from factories.clock import Clock
 from threshold.model import ContractError, check_directory, read_table
 from threshold.web.accounts.models import User
 from threshold.web.accounts.roles import RoleName
@@ -36,6 +37,12 @@ def allocations(tmp_path: Path, text: str) -> pd.DataFrame:
 
 def at(day: dt.date, hour: int = 14) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The week before the programme starts: sessions are planned ahead, then held."""
+    return Clock(monkeypatch, at(START - dt.timedelta(weeks=1), 9))
 
 
 @pytest.fixture
@@ -220,7 +227,7 @@ def test_the_ssw_must_hold_the_role_in_the_schools_la(
     assert Enrolment.objects.get(pk=enrolment.pk).ssw == elsewhere
 
 
-def test_plan_reschedule_cancel_and_hold(enrolment: Enrolment, ssw: User) -> None:
+def test_plan_reschedule_cancel_and_hold(enrolment: Enrolment, ssw: User, clock: Clock) -> None:
     first = plan(enrolment, START + dt.timedelta(weeks=4))
     assert (first.number, first.planned_minutes, first.ssw) == (1, 120, ssw)
     moved = services.session_reschedule(
@@ -237,6 +244,7 @@ def test_plan_reschedule_cancel_and_hold(enrolment: Enrolment, ssw: User) -> Non
         moved,
     )
     assert moved.number == 1
+    clock.set(START + dt.timedelta(weeks=5))
     services.session_record_held(session=moved, attendees=4, duration_minutes=110, by=ssw)
     second = plan(enrolment, START + dt.timedelta(weeks=10))
     assert second.number == 2
@@ -285,7 +293,9 @@ def test_reasons_are_required(enrolment: Enrolment) -> None:
         services.session_cancel(session=session, changed_by="school", reason=" ", by=ACTOR)
 
 
-def test_suggestions_use_the_calendar_and_the_last_session(enrolment: Enrolment) -> None:
+def test_suggestions_use_the_calendar_and_the_last_session(
+    enrolment: Enrolment, clock: Clock
+) -> None:
     inset = START + dt.timedelta(weeks=5, days=2)
     services.calendar_date_add(enrolment=enrolment, date=inset, kind="inset", by=ACTOR)
     blocked = START + dt.timedelta(weeks=4)
@@ -299,6 +309,7 @@ def test_suggestions_use_the_calendar_and_the_last_session(enrolment: Enrolment)
         START + dt.timedelta(weeks=4) <= day <= START + dt.timedelta(weeks=6) for day in slots
     )
     held = plan(enrolment, inset)
+    clock.set(inset)
     services.session_record_held(session=held, attendees=3, duration_minutes=100, by=ACTOR)
     after = selectors.slot_suggestions(enrolment, today=START)
     assert after[0] == inset + dt.timedelta(weeks=4)
@@ -306,10 +317,11 @@ def test_suggestions_use_the_calendar_and_the_last_session(enrolment: Enrolment)
 
 
 def test_take_up_no_session_yet_overdue_and_unplanned(
-    enrolment: Enrolment, ssw: User, make_user: Callable[..., User]
+    enrolment: Enrolment, ssw: User, make_user: Callable[..., User], clock: Clock
 ) -> None:
     lead = make_user(RoleName.LA_LEAD)
     today = START + dt.timedelta(weeks=7)
+    clock.set(today)
     first = selectors.take_up(user=lead, today=today)
     school = first.overall.schools[0]
     assert school.due_by == START + dt.timedelta(weeks=6)
@@ -358,7 +370,7 @@ def test_community_meeting_attendees_cover_the_la(
 
 
 def test_delivery_export_passes_the_contract(
-    enrolment: Enrolment, ssw: User, tmp_path: Path
+    enrolment: Enrolment, ssw: User, tmp_path: Path, clock: Clock
 ) -> None:
     """With supervision's tables too, so their `ssw_id`s must be the `ssws` table's."""
     first = plan(enrolment, START + dt.timedelta(weeks=4))
@@ -369,6 +381,7 @@ def test_delivery_export_passes_the_contract(
         reason="Training",
         by=ACTOR,
     )
+    clock.set(START + dt.timedelta(weeks=5))
     services.session_record_held(session=moved, attendees=3, duration_minutes=95, by=ACTOR)
     second = plan(enrolment, START + dt.timedelta(weeks=10))
     services.session_reschedule(

@@ -166,7 +166,8 @@ def test_ssw_plans_from_a_suggestion_and_records_it_held(
         plan_url,
         {
             "date": today.isoformat(),
-            "time": "13:30",
+            "time": "00:01",  # started already, so it can be recorded as held
+            "weekend_confirmed": "on",  # asked for only on a weekend
             "format": "group",
             "mode": "online",
             "planned_minutes": "120",
@@ -216,6 +217,7 @@ def test_another_ssw_cannot_see_or_record(
         scheduled_for=timezone.now(),
         format="group",
         mode="online",
+        weekend_confirmed=True,
         by=ACTOR,
     )
     sign_in(client, make_user(RoleName.SSW, username="other.ssw"))

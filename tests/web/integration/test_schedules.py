@@ -59,10 +59,10 @@ def test_the_first_tick_records_the_slot_without_a_backlog_and_each_slot_runs_on
     assert schedule_tick(now=at("2026-12-01 12:00")) == []
     assert ScheduledRun.objects.count() == len(SCHEDULES)
     assert schedule_tick(now=at("2026-12-01 23:00")) == []  # same slots
-    later = schedule_tick(now=at("2026-12-04 12:00"))  # two nights missed: run once
+    later = schedule_tick(now=at("2026-12-09 12:00"))  # nights and a Monday missed: run once
     assert sorted(run.name for run in later) == sorted(s.name for s in SCHEDULES)
     assert all(run.task_id for run in later)
-    assert schedule_tick(now=at("2026-12-04 12:01")) == []
+    assert schedule_tick(now=at("2026-12-09 12:01")) == []
 
 
 @pytest.mark.django_db
@@ -70,9 +70,9 @@ def test_a_slot_another_scheduler_took_is_not_enqueued_again() -> None:
     schedule_tick(now=at("2026-12-01 12:00"))
     for schedule in SCHEDULES:
         ScheduledRun.objects.create(
-            name=schedule.name, slot=schedule.latest_slot(at("2026-12-02 12:00")), task_id="t"
+            name=schedule.name, slot=schedule.latest_slot(at("2026-12-09 12:00")), task_id="t"
         )
-    assert schedule_tick(now=at("2026-12-02 12:00")) == []
+    assert schedule_tick(now=at("2026-12-09 12:00")) == []
 
 
 def anchors(path: Path) -> list[dict[str, object]]:

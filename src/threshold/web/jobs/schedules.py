@@ -58,6 +58,13 @@ SCHEDULES: tuple[Schedule, ...] = (
         at=dt.time(2, 0),
         description="Publish the audit chain's head to the anchor file and the audit contacts.",
     ),
+    Schedule(
+        name="trial-health",
+        task="threshold.web.trials.tasks.trial_health_mail_weekly",
+        at=dt.time(7, 0),
+        weekday=0,
+        description="E-mail each randomised trial's health to its evaluators and LA leads.",
+    ),
 )
 """The service's periodic jobs."""
 

@@ -39,6 +39,7 @@ MSG_CREATED = "created the demo programme for {authority}"
 MSG_EXISTS = "{authority} has a programme already: left as it is"
 SIGNED = Enrolment.Agreement.SIGNED
 SENT = Enrolment.Agreement.SENT
+LATE = "Demo history, entered when the demo was made"
 
 
 def _at(day: dt.date) -> dt.datetime:
@@ -98,9 +99,10 @@ def _history(
         return
     week = dt.timedelta(weeks=1)
     kind = {"format": SessionFormat.GROUP, "mode": SessionMode.FACE_TO_FACE, "by": by}
-    first = session_plan(enrolment=enrolment, scheduled_for=_at(start + 5 * week), **kind)
+    past = {**kind, "late_reason": LATE}
+    first = session_plan(enrolment=enrolment, scheduled_for=_at(start + 5 * week), **past)
     session_record_held(session=first, attendees=4, duration_minutes=115, by=by)
-    second = session_plan(enrolment=enrolment, scheduled_for=_at(start + 10 * week), **kind)
+    second = session_plan(enrolment=enrolment, scheduled_for=_at(start + 10 * week), **past)
     if urn == 991001:
         session_cancel(
             session=second, changed_by=ChangedBy.SCHOOL, reason="Ofsted inspection", by=by
@@ -111,6 +113,7 @@ def _history(
         scheduled_for=_at(start + 11 * week + dt.timedelta(days=2)),
         changed_by=ChangedBy.SCHOOL,
         reason="Mock examinations that week",
+        late_reason=LATE,
         by=by,
     )
     session_record_held(session=moved, attendees=3, duration_minutes=120, by=by)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pandas as pd
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -32,38 +33,63 @@ def contract_frame(table: str, rows: list[dict[str, object]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(TABLES[table].columns))
 
 
-def delivery_tables() -> dict[str, pd.DataFrame]:
+def schools_frame(schools: QuerySet[School]) -> pd.DataFrame:
+    """`schools` as the contract's `schools`, with the characteristics the service holds
+    (pupils on roll, % FSM); the others are blank."""
+    return contract_frame(
+        "schools",
+        [
+            {
+                "urn": s.urn,
+                "name": s.name,
+                "la_code": s.authority.la_code,
+                "phase": s.phase,
+                "pupils_on_roll": s.pupils_on_roll,
+                "pct_fsm": s.pct_fsm,
+            }
+            for s in schools.select_related("authority").order_by("urn")
+        ],
+    )
+
+
+def delivery_tables(enrolments: QuerySet[Enrolment] | None = None) -> dict[str, pd.DataFrame]:
     """`allocations` (from enrolments), `ssws` (SSW memberships, and any SSW who ran a session),
     `sessions` (those with an outcome; a session planned but not yet held or cancelled has no
     status, which the contract requires), and the `local_authorities` and `schools` they refer
     to. A rescheduled session's `rescheduled_to` is blank while its replacement is still
-    planned."""
+    planned.
+
+    Given `enrolments` (a trial's), only those: their allocations and sessions, their schools,
+    their LAs and those LAs' SSWs."""
+    chosen = Enrolment.objects.all() if enrolments is None else enrolments
     sessions = list(
         SupervisionSession.objects.exclude(status="")
+        .filter(enrolment__in=chosen)
         .select_related("enrolment__school__authority")
         .order_by("pk")
     )
     exported = {s.pk for s in sessions}
+    authorities = LocalAuthority.objects.all()
+    schools = School.objects.all()
+    if enrolments is not None:
+        authorities = authorities.filter(schools__enrolments__in=chosen).distinct()
+        schools = schools.filter(enrolments__in=chosen).distinct()
     ssws = {
         (m.user_id, m.authority.la_code)
-        for m in Membership.objects.filter(role=RoleName.SSW).select_related("authority")
+        for m in Membership.objects.filter(
+            role=RoleName.SSW, authority__in=authorities
+        ).select_related("authority")
     } | {(s.ssw_id, s.enrolment.school.authority.la_code) for s in sessions}
-    enrolments = Enrolment.objects.select_related("school").order_by("school__urn")
+    enrolments = chosen.select_related("school").order_by("school__urn")
     return {
         "local_authorities": contract_frame(
             "local_authorities",
             [
                 {"la_code": la.la_code, "la_name": la.name, "region": la.region or None}
-                for la in LocalAuthority.objects.order_by("la_code")
+                for la in authorities.order_by("la_code")
             ],
         ),
-        "schools": contract_frame(
-            "schools",
-            [
-                {"urn": s.urn, "name": s.name, "la_code": s.authority.la_code, "phase": s.phase}
-                for s in School.objects.select_related("authority").order_by("urn")
-            ],
-        ),
+        "schools": schools_frame(schools),
         "allocations": contract_frame(
             "allocations",
             [

@@ -17,6 +17,8 @@ from threshold.web.supervision.forms import CheckedForm
 MSG_WHOLE_NUMBER = "Enter a whole number"
 MSG_DATE = "Enter a real date"
 MSG_TIME = "Enter a time written like 13:30"
+WEEKEND = 5
+"""Saturday's `weekday()`."""
 NUMBER_ATTRS = {"inputmode": "numeric", "class": "govuk-input--width-4"}
 NO_ONE = ("", "No one yet")
 
@@ -147,25 +149,102 @@ def _when(cleaned: dict[str, object]) -> dt.datetime | None:
     return timezone.make_aware(dt.datetime.combine(day, time))
 
 
-class PlanForm(forms.Form):
+def _posted_day(form: forms.Form) -> dt.date | None:
+    """The date posted in the form's `date` field, if it is one."""
+    if not form.is_bound:
+        return None
+    try:
+        return forms.DateField().clean(form.data.get("date"))
+    except forms.ValidationError:
+        return None
+
+
+class DatedForm(CheckedForm):
+    """A form choosing a session's date. Once the date posted has passed, it asks why the
+    session is entered late; once it is a weekend, it asks the writer to confirm it (the
+    service refuses either without)."""
+
+    late_reason = forms.CharField(
+        label="Why it is entered late",
+        help_text="The date has passed. Without naming anyone, for example: "
+        "planned by phone, not entered at the time",
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    weekend_confirmed = forms.BooleanField(label="Yes, the session is on a weekend", required=False)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        day = _posted_day(self)
+        if day is None or day >= timezone.localdate():
+            del self.fields["late_reason"]
+        if day is None or day.weekday() < WEEKEND:
+            del self.fields["weekend_confirmed"]
+
+    def scheduled_for(self) -> dt.datetime | None:
+        return _when(self.cleaned_data)
+
+    def when_options(self) -> dict[str, object]:
+        """The late reason and weekend confirmation, as the services take them."""
+        return {
+            "late_reason": self.cleaned_data.get("late_reason", ""),
+            "weekend_confirmed": self.cleaned_data.get("weekend_confirmed", False),
+        }
+
+
+class PlanForm(DatedForm):
     date = _date("Date")
     time = _time()
     format = forms.ChoiceField(label="Format", choices=SessionFormat.choices())
     mode = forms.ChoiceField(label="Where", choices=SessionMode.choices())
     planned_minutes = _number("Length, in minutes", minimum=15, maximum=240)
 
-    def scheduled_for(self) -> dt.datetime | None:
-        return _when(self.cleaned_data)
+    field_order = ("date", "time", "weekend_confirmed", "late_reason")
 
 
-class RescheduleForm(CheckedForm):
+class RescheduleForm(DatedForm):
     date = _date("New date")
     time = _time()
     changed_by = forms.ChoiceField(label="Who asked to move it", choices=ChangedBy.choices())
     change_reason = forms.CharField(label="Why", max_length=300, widget=forms.Textarea)
 
-    def scheduled_for(self) -> dt.datetime | None:
-        return _when(self.cleaned_data)
+    field_order = ("date", "time", "weekend_confirmed", "late_reason")
+
+
+def _reason(label: str, hint: str, required: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        help_text=hint,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": required},
+    )
+
+
+class UndoHeldForm(CheckedForm):
+    change_reason = _reason(
+        "Why was it not held",
+        "Without naming anyone, for example: recorded against the wrong school",
+        "Say why the session was not held",
+    )
+
+
+class RemoveForm(CheckedForm):
+    removal_reason = _reason(
+        "Why is it removed",
+        "Without naming anyone, for example: entered twice",
+        "Say why the session is removed",
+    )
+
+
+class CancellerForm(CheckedForm):
+    changed_by = forms.ChoiceField(label="Who cancelled it", choices=ChangedBy.choices())
+    change_reason = _reason(
+        "Why is this changed",
+        "Without naming anyone, for example: the school cancelled it, not the SSW",
+        "Say why the record of who cancelled it is changed",
+    )
 
 
 class CancelForm(CheckedForm):

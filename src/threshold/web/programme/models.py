@@ -122,11 +122,21 @@ class BlockedDate(models.Model):
         ordering = ("date",)
 
 
+class SessionManager(models.Manager["SupervisionSession"]):
+    """Sessions not removed: a session entered in error is kept, marked removed, and left out
+    of everything that reads sessions (schedules, take-up, exports, calendar feeds)."""
+
+    def get_queryset(self) -> models.QuerySet[SupervisionSession]:
+        return super().get_queryset().filter(removed_at__isnull=True)
+
+
 class SupervisionSession(models.Model):
     """A planned supervision session and what became of it (row of the contract's `sessions`).
 
     `status` is blank while the session is planned; a rescheduled session points to the session
-    that replaced it.
+    that replaced it. A session entered in error is never deleted: `removed_at` marks it, with
+    who removed it and why, and the default manager (`objects`, and so `enrolment.sessions`)
+    leaves it out; `everything` still has it.
     """
 
     enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="sessions")
@@ -147,9 +157,30 @@ class SupervisionSession(models.Model):
     )
     attendees = models.PositiveSmallIntegerField(null=True, blank=True)
     duration_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    entered_late = models.BooleanField(
+        default=False, help_text="Planned after its date had passed: never counts as planned."
+    )
+    late_reason = models.CharField("Why it is entered late", max_length=300, blank=True)
+    held_recorded_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was recorded as held."
+    )
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    removal_reason = models.CharField("Why it is removed", max_length=300, blank=True)
+
+    objects = SessionManager()
+    everything = models.Manager()
+    """Every session, removed ones too (for the audit of corrections)."""
 
     class Meta:
         ordering = ("scheduled_for",)
+        base_manager_name = "everything"
 
     def __str__(self) -> str:
         return f"Session {self.number} with {self.enrolment.school.name}"

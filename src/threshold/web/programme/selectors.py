@@ -138,11 +138,17 @@ def can_record(user: AbstractBaseUser, enrolment: Enrolment) -> bool:
     )
 
 
+def can_correct(user: AbstractBaseUser, enrolment: Enrolment) -> bool:
+    """Whether `user` may correct the school's sessions (undo "held", remove one entered in
+    error, change who cancelled one): its SSW, or the LA lead of its programme."""
+    return can_record(user, enrolment) or programme_manageable(user, enrolment.programme)
+
+
 def enrolment_sessions(enrolment: Enrolment) -> QuerySet[SupervisionSession]:
     """The school's sessions in the programme, by date."""
-    return enrolment.sessions.select_related("ssw", "rescheduled_to").order_by(
-        "scheduled_for", "pk"
-    )
+    return enrolment.sessions.select_related(
+        "ssw", "rescheduled_to", "rescheduled_from", "record"
+    ).order_by("scheduled_for", "pk")
 
 
 def ssw_candidates(authority: LocalAuthority) -> list[User]:
@@ -179,7 +185,9 @@ class SchoolTakeUp:
 
     `due_by` is `interval_max_weeks` after its last held session (or the programme's start).
     It is *overdue* when that day has passed with no session held or planned up to it, and
-    *unplanned* when the day is still to come but no session is planned by then.
+    *unplanned* when the day is still to come but no session is planned by then. A session
+    entered after its date (`entered_late`) is not a plan that was there in time: until it is
+    held it covers nothing, so it never clears either flag. Removed sessions are not counted.
     """
 
     enrolment: Enrolment
@@ -235,7 +243,7 @@ def school_take_up(enrolment: Enrolment, *, today: dt.date) -> SchoolTakeUp:
     programme = enrolment.programme
     sessions = list(enrolment.sessions.all())
     held = sorted(session_day(s) for s in sessions if s.status == SessionStatus.HELD)
-    planned = sorted(session_day(s) for s in sessions if s.status == "")
+    planned = sorted(session_day(s) for s in sessions if s.status == "" and not s.entered_late)
     anchor = held[-1] if held else programme.starts_on
     due_by = anchor + dt.timedelta(weeks=programme.interval_max_weeks)
     covered = any(anchor <= day <= due_by for day in planned)

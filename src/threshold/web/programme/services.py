@@ -12,6 +12,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 import pandas as pd
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -29,7 +30,13 @@ from threshold.web.programme.models import (
     Programme,
     SupervisionSession,
 )
-from threshold.web.programme.selectors import day_text, ssw_candidates
+from threshold.web.programme.scheduling import SATURDAY
+from threshold.web.programme.selectors import (
+    can_correct,
+    day_text,
+    programme_manageable,
+    ssw_candidates,
+)
 from threshold.web.supervision.services import check_texts, confirmations_detail
 
 MSG_PROGRAMME_EXISTS = "{authority} already has a programme for {year}: edit that one"
@@ -65,6 +72,34 @@ MSG_NOT_PLANNED = "session {number} with {school} is {status} already: it cannot
 MSG_REASON_NEEDED = "say why the session was {what}"
 MSG_DAY_TAKEN = "{school} already has {date} in its calendar"
 MSG_NOT_COVERING = "{user} does not cover {authority}: only its SSWs attend its meetings"
+MSG_LATE_REASON = (
+    "{date} has passed: say why the session is entered late (a session entered after its "
+    "date never counts as planned in time)"
+)
+MSG_WEEKEND = "{date} is a {weekday}: confirm that the session is on a weekend, or choose a weekday"
+MSG_NOT_YET = (
+    "session {number} is on {date} at {time}: it cannot be recorded as held before it starts"
+)
+MSG_NOT_HELD_YET = "session {number} is {status}: only a held session can be undone"
+MSG_UNDO_REASON = "say why the session was not held"
+MSG_UNDO_LATE = (
+    "session {number} was recorded as held on {date}, more than {days} days ago: only the LA "
+    "lead can undo it now"
+)
+MSG_HAS_RECORD = (
+    "session {number} has a record of supervision, so it took place: correct the record instead"
+)
+MSG_REMOVE_REASON = "say why the session is removed"
+MSG_REPLACEMENT = (
+    "session {number} is the new date of a moved session: cancel it, or move it again, instead"
+)
+MSG_NOT_CANCELLED = "session {number} is {status}: only who cancelled a session can be changed"
+MSG_SAME_CANCELLER = "session {number} is already recorded as cancelled by {who}"
+MSG_CORRECTION_REASON = "say why the record of who cancelled it is changed"
+MSG_MAY_NOT_CORRECT = "{user} may not correct the sessions of {school}"
+
+UNDO_WINDOW = dt.timedelta(days=14)
+"""How long after recording a session as held its SSW may undo it; later only the LA lead."""
 
 
 class ProgrammeError(ValueError):
@@ -367,6 +402,67 @@ def calendar_date_add(
     return entry
 
 
+class WeekendDate(ProgrammeError):
+    """A session on a Saturday or Sunday that the writer has not confirmed."""
+
+    field = "weekend_confirmed"
+
+
+class LateReasonNeeded(ProgrammeError):
+    """A session whose date has passed, entered without saying why it is entered late."""
+
+    field = "late_reason"
+
+
+@dataclass(frozen=True)
+class LateEntry:
+    """Whether a session's date had passed when it was entered, and the writer's reason."""
+
+    late: bool
+    reason: str
+    confirmations: list[dict[str, str]]
+
+
+def _check_when(
+    scheduled_for: dt.datetime,
+    *,
+    late_reason: str,
+    weekend_confirmed: bool,
+    confirmed: Collection[str],
+) -> LateEntry:
+    """Refuse a date that has passed without a reason why it is entered late (checked for
+    identifying details), and a weekend date the writer has not confirmed."""
+    day = timezone.localdate(scheduled_for)
+    if day.weekday() >= SATURDAY and not weekend_confirmed:
+        raise WeekendDate(MSG_WEEKEND.format(date=day_text(day), weekday=f"{day:%A}"))
+    if day >= timezone.localdate():
+        return LateEntry(late=False, reason="", confirmations=[])
+    reason = late_reason.strip()
+    if not reason:
+        raise LateReasonNeeded(MSG_LATE_REASON.format(date=day_text(day)))
+    confirmations = check_texts(SupervisionSession, {"late_reason": reason}, confirmed)
+    return LateEntry(late=True, reason=reason, confirmations=confirmations)
+
+
+def _late_detail(entry: LateEntry) -> dict[str, object]:
+    return {"entered_late": True, "late_reason": entry.reason} if entry.late else {}
+
+
+def _renumber(enrolment: Enrolment) -> dict[str, int]:
+    """Number the school's held and planned sessions 1, 2, … by date (cancelled, moved and
+    removed sessions keep theirs); the changes, session id → new number, for the audit."""
+    changed = []
+    active = enrolment.sessions.filter(status__in=("", SessionStatus.HELD)).order_by(
+        "scheduled_for", "pk"
+    )
+    for number, session in enumerate(active, start=1):
+        if session.number != number:
+            session.number = number
+            changed.append(session)
+    SupervisionSession.objects.bulk_update(changed, ["number"])
+    return {str(session.pk): session.number for session in changed}
+
+
 def _check_plannable(enrolment: Enrolment, scheduled_for: dt.datetime, minutes: int) -> None:
     school = enrolment.school.name
     programme = enrolment.programme
@@ -420,6 +516,12 @@ def _session_detail(session: SupervisionSession) -> dict[str, object]:
     }
 
 
+def _lock(enrolment: Enrolment) -> None:
+    """Hold the enrolment's row until the transaction ends, so that two writes renumbering its
+    sessions run one after the other (PostgreSQL; SQLite writes one at a time anyway)."""
+    Enrolment.objects.select_for_update().filter(pk=enrolment.pk).first()
+
+
 @transaction.atomic
 def session_plan(
     *,
@@ -429,27 +531,50 @@ def session_plan(
     mode: str,
     by: Actor,
     planned_minutes: int | None = None,
+    late_reason: str = "",
+    weekend_confirmed: bool = False,
+    confirmed: Collection[str] = (),
 ) -> SupervisionSession:
-    """Plan the school's next session with its SSW (group or one-to-one, in school or online),
-    lasting at most the programme's `max_minutes` (the default length)."""
+    """Plan a session of the school with its SSW (group or one-to-one, in school or online),
+    lasting at most the programme's `max_minutes` (the default length). A date that has passed
+    needs `late_reason` (the session is marked entered late, and never counts as planned in
+    time); a weekend date needs `weekend_confirmed`. Sessions are numbered by date, so one
+    planned before others renumbers them."""
     minutes = enrolment.programme.max_minutes if planned_minutes is None else planned_minutes
     _check_plannable(enrolment, scheduled_for, minutes)
-    active = enrolment.sessions.filter(status__in=("", SessionStatus.HELD)).count()
+    entry = _check_when(
+        scheduled_for,
+        late_reason=late_reason,
+        weekend_confirmed=weekend_confirmed,
+        confirmed=confirmed,
+    )
+    _lock(enrolment)
     session = SupervisionSession.objects.create(
         enrolment=enrolment,
         ssw=enrolment.ssw,
-        number=active + 1,
+        number=enrolment.sessions.filter(status__in=("", SessionStatus.HELD)).count() + 1,
         scheduled_for=scheduled_for,
         planned_minutes=minutes,
         format=SessionFormat(format),
         mode=SessionMode(mode),
+        entered_late=entry.late,
+        late_reason=entry.reason,
+        confirmed_not_identifying=entry.confirmations,
     )
+    renumbered = _renumber(enrolment)
+    renumbered.pop(str(session.pk), None)  # its own number is in the event
+    session.refresh_from_db(fields=["number"])
     record_event(
         by=by,
         action=AuditAction.CREATE,
         **target_of(session),
         **_where(enrolment),
-        detail=_session_detail(session),
+        detail={
+            **_session_detail(session),
+            **_late_detail(entry),
+            **({"renumbered": renumbered} if renumbered else {}),
+            **confirmations_detail(entry.confirmations),
+        },
     )
     return session
 
@@ -463,11 +588,22 @@ def session_reschedule(
     reason: str,
     by: Actor,
     confirmed: Collection[str] = (),
+    late_reason: str = "",
+    weekend_confirmed: bool = False,
 ) -> SupervisionSession:
-    """Move a planned session: a new session takes its number, format and mode; the old one
-    becomes `rescheduled`, saying who asked and why, and points to the new one."""
+    """Move a planned session: a new session takes its format and mode; the old one becomes
+    `rescheduled`, saying who asked and why, and points to the new one. The new date is
+    checked as in `session_plan` (a date passed needs `late_reason`, a weekend
+    `weekend_confirmed`), and the sessions are numbered by date again."""
     confirmations = _check_change(session, reason, "rescheduled", confirmed)
     _check_plannable(session.enrolment, scheduled_for, session.planned_minutes)
+    entry = _check_when(
+        scheduled_for,
+        late_reason=late_reason,
+        weekend_confirmed=weekend_confirmed,
+        confirmed=confirmed,
+    )
+    _lock(session.enrolment)
     replacement = SupervisionSession.objects.create(
         enrolment=session.enrolment,
         ssw=session.enrolment.ssw,
@@ -476,13 +612,9 @@ def session_reschedule(
         planned_minutes=session.planned_minutes,
         format=session.format,
         mode=session.mode,
-    )
-    record_event(
-        by=by,
-        action=AuditAction.CREATE,
-        **target_of(replacement),
-        **_where(session.enrolment),
-        detail={**_session_detail(replacement), "replaces": session.pk},
+        entered_late=entry.late,
+        late_reason=entry.reason,
+        confirmed_not_identifying=entry.confirmations,
     )
     session.status = SessionStatus.RESCHEDULED
     session.changed_by = ChangedBy(changed_by)
@@ -497,6 +629,22 @@ def session_reschedule(
             "confirmed_not_identifying",
             "rescheduled_to",
         ]
+    )
+    renumbered = _renumber(session.enrolment)
+    renumbered.pop(str(replacement.pk), None)  # its own number is in the event
+    replacement.refresh_from_db(fields=["number"])
+    record_event(
+        by=by,
+        action=AuditAction.CREATE,
+        **target_of(replacement),
+        **_where(session.enrolment),
+        detail={
+            **_session_detail(replacement),
+            "replaces": session.pk,
+            **_late_detail(entry),
+            **({"renumbered": renumbered} if renumbered else {}),
+            **confirmations_detail(entry.confirmations),
+        },
     )
     record_event(
         by=by,
@@ -532,6 +680,8 @@ def session_cancel(
     session.save(
         update_fields=["status", "changed_by", "change_reason", "confirmed_not_identifying"]
     )
+    _lock(session.enrolment)
+    renumbered = _renumber(session.enrolment)
     record_event(
         by=by,
         action=AuditAction.UPDATE,
@@ -540,6 +690,7 @@ def session_cancel(
         detail={
             "status": SessionStatus.CANCELLED.value,
             "changed_by": changed_by,
+            **({"renumbered": renumbered} if renumbered else {}),
             **confirmations_detail(confirmations),
         },
     )
@@ -550,12 +701,22 @@ def session_cancel(
 def session_record_held(
     *, session: SupervisionSession, attendees: int, duration_minutes: int, by: Actor
 ) -> SupervisionSession:
-    """Record that a planned session took place: how many attended and how long it lasted."""
+    """Record that a planned session took place: how many attended and how long it lasted.
+    Refused before the session starts."""
     _check_planned(session)
+    now = timezone.now()
+    if session.scheduled_for > now:
+        local = timezone.localtime(session.scheduled_for)
+        raise ProgrammeError(
+            MSG_NOT_YET.format(
+                number=session.number, date=day_text(local.date()), time=f"{local:%H:%M}"
+            )
+        )
     session.status = SessionStatus.HELD
     session.attendees = attendees
     session.duration_minutes = duration_minutes
-    session.save(update_fields=["status", "attendees", "duration_minutes"])
+    session.held_recorded_at = now
+    session.save(update_fields=["status", "attendees", "duration_minutes", "held_recorded_at"])
     record_event(
         by=by,
         action=AuditAction.UPDATE,
@@ -565,6 +726,184 @@ def session_record_held(
             "status": SessionStatus.HELD.value,
             "attendees": attendees,
             "duration_minutes": duration_minutes,
+        },
+    )
+    return session
+
+
+def _check_corrector(session: SupervisionSession, by: Actor) -> None:
+    """PermissionDenied unless `by` is the school's SSW or its LA lead (or a system process)."""
+    if isinstance(by, str) or can_correct(by, session.enrolment):
+        return
+    raise PermissionDenied(
+        MSG_MAY_NOT_CORRECT.format(user=by.get_username(), school=session.enrolment.school.name)
+    )
+
+
+def _check_no_record(session: SupervisionSession) -> None:
+    if hasattr(session, "record") and session.record is not None:
+        raise ProgrammeError(MSG_HAS_RECORD.format(number=session.number))
+
+
+def _reason(reason: str, message: str) -> str:
+    if not reason.strip():
+        raise ProgrammeError(message)
+    return reason.strip()
+
+
+def undo_allowed(session: SupervisionSession, by: Actor, *, now: dt.datetime) -> bool:
+    """Whether `by` may undo "held" on `session` now: its LA lead at any time, its SSW within
+    `UNDO_WINDOW` of recording it (the page offers "Undo held" only then)."""
+    if session.status != SessionStatus.HELD:
+        return False
+    if isinstance(by, str) or programme_manageable(by, session.enrolment.programme):
+        return True
+    recorded = session.held_recorded_at
+    return (
+        can_correct(by, session.enrolment)
+        and recorded is not None
+        and now - recorded <= UNDO_WINDOW
+    )
+
+
+@transaction.atomic
+def session_undo_held(
+    *, session: SupervisionSession, reason: str, by: Actor, confirmed: Collection[str] = ()
+) -> SupervisionSession:
+    """Return a session recorded as held by mistake to planned (attendance and length
+    cleared), saying why: the school's SSW within `UNDO_WINDOW` of recording it, later only
+    the LA lead. The audit event keeps what was undone and why. Refused once a record of
+    supervision is written for it."""
+    _check_corrector(session, by)
+    if session.status != SessionStatus.HELD:
+        raise ProgrammeError(
+            MSG_NOT_HELD_YET.format(
+                number=session.number,
+                status=SessionStatus(session.status).label.lower() if session.status else "planned",
+            )
+        )
+    now = timezone.now()
+    if not undo_allowed(session, by, now=now):
+        recorded = session.held_recorded_at
+        raise ProgrammeError(
+            MSG_UNDO_LATE.format(
+                number=session.number,
+                date=day_text(timezone.localdate(recorded)) if recorded else "an unknown date",
+                days=UNDO_WINDOW.days,
+            )
+        )
+    _check_no_record(session)
+    text = _reason(reason, MSG_UNDO_REASON)
+    confirmations = check_texts(SupervisionSession, {"change_reason": text}, confirmed)
+    undone = {
+        "attendees": session.attendees,
+        "duration_minutes": session.duration_minutes,
+        "held_recorded_at": session.held_recorded_at.isoformat()
+        if session.held_recorded_at
+        else None,
+    }
+    session.status = ""
+    session.attendees = None
+    session.duration_minutes = None
+    session.held_recorded_at = None
+    session.save(update_fields=["status", "attendees", "duration_minutes", "held_recorded_at"])
+    record_event(
+        by=by,
+        action=AuditAction.UPDATE,
+        **target_of(session),
+        **_where(session.enrolment),
+        detail={
+            "status": "",
+            "undone": SessionStatus.HELD.value,
+            "was": undone,
+            "reason": text,
+            **confirmations_detail(confirmations),
+        },
+    )
+    return session
+
+
+@transaction.atomic
+def session_remove(
+    *, session: SupervisionSession, reason: str, by: Actor, confirmed: Collection[str] = ()
+) -> SupervisionSession:
+    """Remove a session entered in error: kept, marked removed with who, when and why, and
+    left out of schedules, take-up, exports and calendar feeds from now on; the others are
+    numbered by date again. By the school's SSW or its LA lead; refused for a session with a
+    record of supervision, and for the new date of a moved session (cancel or move it)."""
+    _check_corrector(session, by)
+    _check_no_record(session)
+    if SupervisionSession.everything.filter(rescheduled_to=session).exists():
+        raise ProgrammeError(MSG_REPLACEMENT.format(number=session.number))
+    text = _reason(reason, MSG_REMOVE_REASON)
+    confirmations = check_texts(SupervisionSession, {"removal_reason": text}, confirmed)
+    session.removed_at = timezone.now()
+    session.removed_by = by if isinstance(by, User) else None
+    session.removal_reason = text
+    session.confirmed_not_identifying = [*session.confirmed_not_identifying, *confirmations]
+    session.save(
+        update_fields=["removed_at", "removed_by", "removal_reason", "confirmed_not_identifying"]
+    )
+    _lock(session.enrolment)
+    renumbered = _renumber(session.enrolment)
+    record_event(
+        by=by,
+        action=AuditAction.UPDATE,
+        **target_of(session),
+        **_where(session.enrolment),
+        detail={
+            "removed": True,
+            "number": session.number,
+            "status": session.status,
+            "scheduled_for": session.scheduled_for.isoformat(),
+            "reason": text,
+            **({"renumbered": renumbered} if renumbered else {}),
+            **confirmations_detail(confirmations),
+        },
+    )
+    return session
+
+
+@transaction.atomic
+def session_canceller_change(
+    *,
+    session: SupervisionSession,
+    changed_by: str,
+    reason: str,
+    by: Actor,
+    confirmed: Collection[str] = (),
+) -> SupervisionSession:
+    """Correct who cancelled a session (the school, the SSW or other), saying why; the
+    audit event keeps who was recorded before."""
+    _check_corrector(session, by)
+    if session.status != SessionStatus.CANCELLED:
+        raise ProgrammeError(
+            MSG_NOT_CANCELLED.format(
+                number=session.number,
+                status=SessionStatus(session.status).label.lower() if session.status else "planned",
+            )
+        )
+    new = ChangedBy(changed_by)
+    if session.changed_by == new:
+        raise ProgrammeError(
+            MSG_SAME_CANCELLER.format(number=session.number, who=new.label.lower())
+        )
+    text = _reason(reason, MSG_CORRECTION_REASON)
+    confirmations = check_texts(SupervisionSession, {"change_reason": text}, confirmed)
+    old = session.changed_by
+    session.changed_by = new
+    session.confirmed_not_identifying = [*session.confirmed_not_identifying, *confirmations]
+    session.save(update_fields=["changed_by", "confirmed_not_identifying"])
+    record_event(
+        by=by,
+        action=AuditAction.UPDATE,
+        **target_of(session),
+        **_where(session.enrolment),
+        detail={
+            "changed_by": new.value,
+            "was": old,
+            "reason": text,
+            **confirmations_detail(confirmations),
         },
     )
     return session

@@ -19,6 +19,15 @@ urlpatterns = [
     path("schedule/sessions/<int:pk>/move/", views.session_reschedule, name="session_reschedule"),
     path("schedule/sessions/<int:pk>/cancel/", views.session_cancel, name="session_cancel"),
     path("schedule/sessions/<int:pk>/held/", views.session_held, name="session_held"),
+    path(
+        "schedule/sessions/<int:pk>/undo-held/", views.session_undo_held, name="session_undo_held"
+    ),
+    path("schedule/sessions/<int:pk>/remove/", views.session_remove, name="session_remove"),
+    path(
+        "schedule/sessions/<int:pk>/cancelled-by/",
+        views.session_canceller,
+        name="session_canceller",
+    ),
     path("take-up/", views.take_up, name="take_up"),
     path("community-of-practice/", views.meeting_list, name="meeting_list"),
     path("community-of-practice/new/", views.meeting_create, name="meeting_create"),

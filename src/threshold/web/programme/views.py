@@ -30,12 +30,15 @@ from threshold.web.programme.forms import (
     AllocationUploadForm,
     CalendarForm,
     CancelForm,
+    CancellerForm,
     EnrolmentForm,
     HeldForm,
     MeetingForm,
     PlanForm,
     ProgrammeForm,
+    RemoveForm,
     RescheduleForm,
+    UndoHeldForm,
 )
 from threshold.web.programme.models import (
     BlockedDate,
@@ -64,7 +67,14 @@ MSG_PLANNED = "Session {number} planned for {date}"
 MSG_RESCHEDULED = "Session {number} moved to {date}"
 MSG_CANCELLED = "Session {number} cancelled"
 MSG_HELD = "Session {number} recorded as held"
+MSG_UNDONE = "Session {number} is planned again: “held” undone"
+MSG_REMOVED = "Session on {date} removed"
+MSG_CANCELLER = "Session {number}: now recorded as cancelled by {who}"
 MSG_MEETING_SAVED = "Meeting recorded"
+REMOVE_INTRO = (
+    "Only for a session that should never have been entered. It is kept, marked removed with "
+    "who removed it, when and why, and left out of schedules, take-up and exports."
+)
 
 View = Callable[..., HttpResponse]
 T = TypeVar("T")
@@ -113,7 +123,8 @@ def _saved(form: Form, write: Callable[[], T]) -> T | None:
     try:
         return write()
     except ProgrammeError as error:
-        form.add_error(None, str(error))
+        field = getattr(error, "field", None)
+        form.add_error(field if field in form.fields else None, str(error))
     except IdentifyingDetailsFound as found:
         form.show_findings(found.findings)
     return None
@@ -313,12 +324,18 @@ def school_schedule(request: HttpRequest, urn: int) -> HttpResponse:
     enrolment = selectors.current_enrolment(school)
     if not selectors.school_visible(request.user, school, enrolment):
         raise PermissionDenied
+    sessions = list(selectors.enrolment_sessions(enrolment)) if enrolment else []
+    now = timezone.now()
+    for session in sessions:
+        session.started = session.scheduled_for <= now
+        session.may_undo = services.undo_allowed(session, request.user, now=now)
     context = {
         "school": school,
         "enrolment": enrolment,
-        "sessions": selectors.enrolment_sessions(enrolment) if enrolment else [],
+        "sessions": sessions,
         "calendar": enrolment.calendar.all() if enrolment else [],
         "can_record": enrolment is not None and selectors.can_record(request.user, enrolment),
+        "can_correct": enrolment is not None and selectors.can_correct(request.user, enrolment),
         "take_up": (
             selectors.school_take_up(enrolment, today=timezone.localdate())
             if enrolment is not None
@@ -354,6 +371,8 @@ def session_plan(request: HttpRequest, urn: int) -> HttpResponse:
             format=form.cleaned_data["format"],
             mode=form.cleaned_data["mode"],
             planned_minutes=form.cleaned_data["planned_minutes"],
+            confirmed=form.cleaned_data["confirm"],
+            **form.when_options(),
             by=request.user,
         ),
     )
@@ -411,7 +430,12 @@ def calendar_add(request: HttpRequest, urn: int) -> HttpResponse:
 
 
 def _session_page(
-    request: HttpRequest, session: SupervisionSession, form: Form, title: str, submit: str
+    request: HttpRequest,
+    session: SupervisionSession,
+    form: Form,
+    title: str,
+    submit: str,
+    intro: str = "",
 ) -> HttpResponse:
     day = selectors.day_text(selectors.session_day(session))
     return _form_page(
@@ -419,6 +443,7 @@ def _session_page(
         form,
         title=title,
         caption=f"{session.enrolment.school.name}: session {session.number}, {day}",
+        intro=intro,
         submit=submit,
         back=reverse("programme:school_schedule", kwargs={"urn": session.enrolment.school.urn}),
     )
@@ -437,6 +462,7 @@ def session_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
             changed_by=form.cleaned_data["changed_by"],
             reason=form.cleaned_data["change_reason"],
             confirmed=form.cleaned_data["confirm"],
+            **form.when_options(),
             by=request.user,
         ),
     )
@@ -481,6 +507,91 @@ def session_held(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, MSG_HELD.format(number=session.number))
         return redirect("programme:school_schedule", urn=session.enrolment.school.urn)
     return _session_page(request, session, form, "Record a session as held", "Save")
+
+
+def _correctable_session(request: HttpRequest, pk: int) -> SupervisionSession:
+    session = get_object_or_404(
+        SupervisionSession.objects.select_related(
+            "enrolment__school__authority", "enrolment__programme__authority"
+        ),
+        pk=pk,
+    )
+    if not selectors.can_correct(request.user, session.enrolment):
+        raise PermissionDenied
+    return session
+
+
+@require_http_methods(["GET", "POST"])
+@any_permission_required(*MANAGE_OR_RECORD)
+def session_undo_held(request: HttpRequest, pk: int) -> HttpResponse:
+    """Undo "held" recorded by mistake (the SSW within 14 days, later the LA lead)."""
+    session = _correctable_session(request, pk)
+    form = UndoHeldForm(request.POST or None)
+    undone = _saved(
+        form,
+        lambda: services.session_undo_held(
+            session=session,
+            reason=form.cleaned_data["change_reason"],
+            confirmed=form.cleaned_data["confirm"],
+            by=request.user,
+        ),
+    )
+    if undone is not None:
+        messages.success(request, MSG_UNDONE.format(number=session.number))
+        return redirect("programme:school_schedule", urn=session.enrolment.school.urn)
+    return _session_page(request, session, form, "Undo “held”", "Undo held")
+
+
+@require_http_methods(["GET", "POST"])
+@any_permission_required(*MANAGE_OR_RECORD)
+def session_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    """Remove a session entered in error: kept and marked, never deleted."""
+    session = _correctable_session(request, pk)
+    form = RemoveForm(request.POST or None)
+    removed = _saved(
+        form,
+        lambda: services.session_remove(
+            session=session,
+            reason=form.cleaned_data["removal_reason"],
+            confirmed=form.cleaned_data["confirm"],
+            by=request.user,
+        ),
+    )
+    if removed is not None:
+        day = selectors.day_text(selectors.session_day(session))
+        messages.success(request, MSG_REMOVED.format(date=day))
+        return redirect("programme:school_schedule", urn=session.enrolment.school.urn)
+    return _session_page(
+        request,
+        session,
+        form,
+        "Remove a session entered in error",
+        "Remove session",
+        intro=REMOVE_INTRO,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@any_permission_required(*MANAGE_OR_RECORD)
+def session_canceller(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct who cancelled a session."""
+    session = _correctable_session(request, pk)
+    form = CancellerForm(request.POST or None, initial={"changed_by": session.changed_by})
+    changed = _saved(
+        form,
+        lambda: services.session_canceller_change(
+            session=session,
+            changed_by=form.cleaned_data["changed_by"],
+            reason=form.cleaned_data["change_reason"],
+            confirmed=form.cleaned_data["confirm"],
+            by=request.user,
+        ),
+    )
+    if changed is not None:
+        who = changed.get_changed_by_display().lower()
+        messages.success(request, MSG_CANCELLER.format(number=session.number, who=who))
+        return redirect("programme:school_schedule", urn=session.enrolment.school.urn)
+    return _session_page(request, session, form, "Change who cancelled a session", "Save")
 
 
 @require_GET

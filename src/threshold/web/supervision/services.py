@@ -192,9 +192,12 @@ def supervision_record_save(
     detail is removed or confirmed as not identifying."""
     school = session.enrolment.school
     require_recorder(by, session.enrolment)
-    if session.status and session.status != SessionStatus.HELD:
+    if session.status != SessionStatus.HELD:
         raise SupervisionError(
-            MSG_NOT_HELD.format(number=session.number, status=session.get_status_display())
+            MSG_NOT_HELD.format(
+                number=session.number,
+                status=(session.get_status_display() or "only planned").lower(),
+            )
         )
     if not no_open_case_confirmed:
         raise SupervisionError(MSG_OPEN_CASE)

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from threshold.model import SessionStatus
 from threshold.web.accounts.authorisation import has_permission
 from threshold.web.accounts.decorators import permission_required
 from threshold.web.accounts.permissions import Permission
@@ -31,6 +32,10 @@ from threshold.web.supervision.models import Theme
 
 MSG_SAVED = "{what} saved."
 NOT_WRITTEN = "Not written yet."
+NOT_HELD_YET = (
+    "This session is not recorded as held: write its record once it has taken place and is "
+    "recorded as held in the school's schedule."
+)
 GET_POST = ["GET", "POST"]
 
 Document = dict[str, object]
@@ -95,12 +100,17 @@ def _form_posted(
 
 
 def _read_page(
-    request: HttpRequest, *, title: str, caption: str, documents: list[Document]
+    request: HttpRequest,
+    *,
+    title: str,
+    caption: str,
+    documents: list[Document],
+    empty: str = NOT_WRITTEN,
 ) -> HttpResponse:
     return render(
         request,
         "supervision/read.html",
-        {"title": title, "caption": caption, "documents": documents, "empty": NOT_WRITTEN},
+        {"title": title, "caption": caption, "documents": documents, "empty": empty},
     )
 
 
@@ -177,13 +187,20 @@ def record(request: HttpRequest, session_id: int) -> HttpResponse:
             request, SupervisionRecordForm, save, may_write=may_write, title=title, caption=caption
         )
     existing = selectors.supervision_record_get(session=session, by=request.user)
-    if may_write:
+    if may_write and (session.status == SessionStatus.HELD or existing is not None):
         return _form_page(
             request, SupervisionRecordForm(instance=existing), title=title, caption=caption
         )
     fields = SupervisionRecordForm.Meta.fields
     documents = [] if existing is None else [_document(title, existing, fields)]
-    return _read_page(request, title=title, caption=caption, documents=documents)
+    held = session.status == SessionStatus.HELD
+    return _read_page(
+        request,
+        title=title,
+        caption=caption,
+        documents=documents,
+        empty=NOT_WRITTEN if held else NOT_HELD_YET,
+    )
 
 
 def _dsl_page(

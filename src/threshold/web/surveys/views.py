@@ -20,6 +20,7 @@ from threshold.web.accounts.authorisation import has_permission
 from threshold.web.accounts.decorators import permission_required
 from threshold.web.accounts.permissions import Permission
 from threshold.web.programme.selectors import programme_list
+from threshold.web.surveys import results as survey_results
 from threshold.web.surveys import selectors, services
 from threshold.web.surveys.forms import QuestionnaireForm, WaveForm
 
@@ -161,4 +162,24 @@ def invitations(request: HttpRequest) -> HttpResponse:
         request,
         "surveys/invitations.html",
         {"invitations": selectors.invitation_list(user=request.user)},
+    )
+
+
+@require_GET
+@permission_required(Permission.SURVEY_RESULTS_VIEW)
+def results(request: HttpRequest, programme_pk: int) -> HttpResponse:
+    """Warr scale scores by arm and wave (counts, means and intervals; small cells hidden)."""
+    programme = get_object_or_404(
+        survey_results.results_programmes(user=request.user), pk=programme_pk
+    )
+    found = survey_results.survey_results(programme=programme, by=request.user)
+    return render(
+        request,
+        "surveys/results.html",
+        {
+            "programme": programme,
+            "results": found,
+            "suppressed": SUPPRESSED,
+            "small": selectors.SMALL_COUNT,
+        },
     )

@@ -216,6 +216,10 @@ OTP_STATIC_THROTTLE_FACTOR = 1
 PASSWORD_RESET_TIMEOUT = int(timedelta(hours=1).total_seconds())
 HELP_CONTACT = os.environ.get("THRESHOLD_HELP_CONTACT", "").strip()
 
+# The service's address as its users reach it, for links in e-mails sent by scheduled jobs
+# (THRESHOLD_SITE_URL, e.g. https://threshold.example.gov.uk).
+SITE_URL = os.environ.get("THRESHOLD_SITE_URL", "").strip()
+
 # Content security policy (django-csp 4) and secure headers
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -25,4 +25,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+SITE_URL = os.environ.get("THRESHOLD_SITE_URL", "").strip() or "http://127.0.0.1:8000"
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"  # invitations print, not send

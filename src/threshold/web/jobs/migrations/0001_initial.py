@@ -4,25 +4,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ScheduledRun',
+            name="ScheduledRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=64)),
-                ('slot', models.DateTimeField()),
-                ('task_id', models.CharField(blank=True, max_length=64)),
-                ('enqueued_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=64)),
+                ("slot", models.DateTimeField()),
+                ("task_id", models.CharField(blank=True, max_length=64)),
+                ("enqueued_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ('-slot',),
-                'constraints': [models.UniqueConstraint(fields=('name', 'slot'), name='one_run_per_slot')],
+                "ordering": ("-slot",),
+                "constraints": [
+                    models.UniqueConstraint(fields=("name", "slot"), name="one_run_per_slot")
+                ],
             },
         ),
     ]

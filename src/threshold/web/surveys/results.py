@@ -1,0 +1,146 @@
+"""Survey results by arm: the DSLs' Warr scale scores (`threshold.surveys.score_responses`) by
+arm and wave — the number scored, the mean and its 95% confidence interval (t-based) — never
+per person. A cell of fewer than `SMALL_COUNT` respondents is not shown ("fewer than 5"), and
+where one arm's cell is hidden the total of both arms is hidden too, since the total less the
+other arm would give it away. Arms are as allocated (schools that withdrew stay in theirs).
+Reading the results is an audited read of the programme's survey responses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import QuerySet
+from statsmodels.stats.weightstats import DescrStatsW
+
+from threshold.model import Arm, Scale, SurveyWave
+from threshold.surveys import WARR_FEELINGS, score_responses
+from threshold.web.accounts.permissions import Permission
+from threshold.web.accounts.selectors import authorities_where
+from threshold.web.audit.services import Actor, audit_read, target_of
+from threshold.web.programme.models import Enrolment, Programme
+from threshold.web.surveys.models import Response
+from threshold.web.surveys.selectors import SMALL_COUNT
+
+TOTAL = "total"
+ITEMS = [f"warr_{feeling}" for feeling in WARR_FEELINGS]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One arm (or both) at one wave on one scale: `n` scored respondents, the mean and its
+    95% t interval; all None when `suppressed`."""
+
+    arm: str
+    label: str
+    n: int | None
+    mean: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.n is None
+
+
+@dataclass(frozen=True)
+class ScaleRow:
+    wave: str
+    wave_label: str
+    scale: str
+    scale_label: str
+    cells: tuple[Cell, ...]
+    """Treatment, control, then both arms together."""
+
+
+@dataclass(frozen=True)
+class Results:
+    programme: Programme
+    rows: tuple[ScaleRow, ...]
+    waves: tuple[str, ...]
+    unanswered: tuple[str, ...]
+    """Labels of the programme's waves no one has answered yet."""
+
+
+def results_programmes(*, user: AbstractBaseUser) -> QuerySet[Programme]:
+    """Programmes in the LAs where `user` sees survey results (all, for a global role)."""
+    programmes = Programme.objects.select_related("authority")
+    places = authorities_where(user, Permission.SURVEY_RESULTS_VIEW)
+    return programmes if places is None else programmes.filter(authority__in=places)
+
+
+def _cell(arm: str, label: str, scores: pd.Series) -> Cell:
+    values = scores.dropna().to_numpy(dtype=float)
+    if len(values) < SMALL_COUNT:
+        return Cell(arm, label, None, None, None, None)
+    low, high = DescrStatsW(values).tconfint_mean(alpha=0.05)
+    return Cell(arm, label, len(values), float(np.mean(values)), float(low), float(high))
+
+
+def _hidden(cell: Cell) -> Cell:
+    return Cell(cell.arm, cell.label, None, None, None, None)
+
+
+def scored_responses(programme: Programme) -> pd.DataFrame:
+    """The programme's responses (wave, arm and Warr items; no token, school or person) with
+    a column per scale."""
+    arms = dict(Enrolment.objects.filter(programme=programme).values_list("school_id", "arm"))
+    rows = Response.objects.filter(
+        wave__programme=programme, respondent__school__in=list(arms)
+    ).values_list("wave__wave", "respondent__school_id", *ITEMS)
+    frame = pd.DataFrame(
+        [
+            {
+                "wave": wave,
+                "arm": arms[school],
+                **{item: answer or None for item, answer in zip(ITEMS, answers, strict=True)},
+            }
+            for wave, school, *answers in rows
+        ],
+        columns=["wave", "arm", *ITEMS],
+    )
+    return score_responses(frame)
+
+
+def survey_results(*, programme: Programme, by: Actor) -> Results:
+    """Warr scale scores by arm and wave for `programme`'s waves, small cells suppressed. An
+    audited read."""
+    scored = scored_responses(programme)
+    waves = [w for w in SurveyWave if programme.waves.filter(wave=w.value).exists()]
+    rows, unanswered = [], []
+    for wave in waves:
+        at_wave = scored[scored["wave"] == wave.value]
+        if at_wave.empty:
+            unanswered.append(wave.label)
+            continue
+        for scale in Scale:
+            cells = [
+                _cell(arm.value, arm.label, at_wave.loc[at_wave["arm"] == arm.value, scale.value])
+                for arm in Arm
+            ]
+            total = _cell(TOTAL, "Both arms", at_wave[scale.value])
+            if any(cell.suppressed for cell in cells):
+                total = _hidden(total)
+            rows.append(
+                ScaleRow(
+                    wave=wave.value,
+                    wave_label=wave.label,
+                    scale=scale.value,
+                    scale_label=scale.label,
+                    cells=(*cells, total),
+                )
+            )
+    audit_read(
+        by=by,
+        **target_of(programme),
+        authority_code=programme.authority.la_code,
+        detail={"what": "survey results by arm"},
+    )
+    return Results(
+        programme=programme,
+        rows=tuple(rows),
+        waves=tuple(w.value for w in waves),
+        unanswered=tuple(unanswered),
+    )
