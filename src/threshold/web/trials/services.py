@@ -108,7 +108,7 @@ def _require_draft(trial: Trial, what: str) -> None:
 
 
 @transaction.atomic
-def trial_create(*, name: str, programmes: Iterable[Programme], by: Actor) -> Trial:
+def trial_create(*, name: str, programmes: Iterable[Programme], by: AbstractBaseUser) -> Trial:
     """A draft trial of `programmes` (one per LA, each in an LA where `by` manages trials)."""
     name = name.strip()
     if not name:
@@ -125,10 +125,9 @@ def trial_create(*, name: str, programmes: Iterable[Programme], by: Actor) -> Tr
             raise TrialError(
                 MSG_ONE_PER_LA.format(authority=same[0].authority.shown_name, years=years)
             )
-    if isinstance(by, AbstractBaseUser):
-        for programme in chosen:
-            if not has_permission(by, Permission.TRIALS_MANAGE, authority=programme.authority):
-                raise TrialError(MSG_NOT_YOURS.format(authority=programme.authority.shown_name))
+    for programme in chosen:
+        if not has_permission(by, Permission.TRIALS_MANAGE, authority=programme.authority):
+            raise TrialError(MSG_NOT_YOURS.format(authority=programme.authority.shown_name))
     trial = Trial.objects.create(name=name, created_by=by)
     trial.programmes.set(chosen)
     _audit(trial, AuditAction.CREATE, by, name=name, programmes=[str(p) for p in chosen])

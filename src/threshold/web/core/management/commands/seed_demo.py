@@ -22,6 +22,7 @@ from threshold.web.organisations.services import organisations_import
 from threshold.web.programme.demo import seed_demo_programme
 from threshold.web.supervision.demo import seed_demo_supervision
 from threshold.web.surveys.demo import seed_demo_surveys
+from threshold.web.trials.demo import seed_demo_trial
 
 ACTOR = "command:seed_demo"
 PASSWORD_VARIABLE = "THRESHOLD_DEMO_PASSWORD"
@@ -117,6 +118,8 @@ class Command(BaseCommand):
         for line in seed_demo_surveys(by=ACTOR):
             self.stdout.write(line)
         for line in seed_demo_guidance():
+            self.stdout.write(line)
+        for line in seed_demo_trial():
             self.stdout.write(line)
         # Last, so that `make demo` shows the keys just before the service starts.
         users = User.objects.filter(username__in=[username for username, *_ in DEMO_USERS])
