@@ -124,6 +124,20 @@ MATRIX: dict[str, dict[str, int]] = {
     # Background jobs: the failed ones are for system administrators.
     "jobs:failed": row(302, 403, system_admin=200),
     # Trials: evaluators everywhere; LA leads and analysts in their LA's trials.
+    # Programmes without a trial: the LA lead enrols schools directly (no programme 1 here);
+    # the people invited to a survey wave (no wave 1).
+    **{
+        name: row(302, 403, la_lead=404)
+        for name in (
+            "programme:enrolments_choose",
+            "programme:enrolments_upload",
+            "programme:enrolments_template",
+            "surveys:invitees",
+        )
+    },
+    # Reminders: everyone chooses their own; the home LA's lead sets its defaults.
+    "reminders:mine": row(302, 200),
+    "reminders:authority_defaults": row(302, 403, la_lead=200),
     # Correcting a session (undo "held", remove one entered in error, change who cancelled
     # it): the school's SSW or LA lead; no session 1 exists here.
     **{
@@ -246,6 +260,15 @@ URL_KWARGS: dict[str, dict[str, object]] = {
     "trials:run_detail": {"pk": 999999},
     "trials:run_file": {"pk": 999999, "kind": "html"},
     "surveys:monitor": {"pk": 1},
+    **{
+        name: {"pk": 1}
+        for name in (
+            "programme:enrolments_choose",
+            "programme:enrolments_upload",
+            "programme:enrolments_template",
+            "surveys:invitees",
+        )
+    },
     "surveys:results": {"programme_pk": 999999},
     **{
         name: {"pk": 999999}
@@ -291,6 +314,7 @@ URL_KWARGS: dict[str, dict[str, object]] = {
     "people:role_remove": {"pk": 999999, "membership_pk": 1},
     "people:invitation_accept": {"token": "no-such-invitation-token"},
     "programme:feed_ics": {"token": "no-such-feed-token"},
+    "reminders:authority_defaults": {"la_code": "990"},
 }
 
 

@@ -18,4 +18,5 @@ urlpatterns = [
     path("jobs/", include("threshold.web.jobs.urls")),
     path("trials/", include("threshold.web.trials.urls")),
     path("", include("threshold.web.surveys.urls")),
+    path("reminders/", include("threshold.web.reminders.urls")),
 ]

@@ -17,6 +17,7 @@ from threshold.web.accounts.permissions import Permission
 from threshold.web.accounts.roles import RoleName, Scope
 from threshold.web.accounts.selectors import confirmed_device, membership_list
 from threshold.web.core.context_processors import may_follow
+from threshold.web.core.due import due_list
 from threshold.web.organisations.selectors import help_authority
 
 EVERYWHERE = "all local authorities and schools"
@@ -103,6 +104,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "links": links,
         "has_device": confirmed_device(request.user) is not None,
         "setup_href": reverse("accounts:two_factor_setup"),
+        "due": due_list(user=request.user),
     }
     return render(request, "core/home.html", context)
 

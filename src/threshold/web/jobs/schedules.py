@@ -65,6 +65,22 @@ SCHEDULES: tuple[Schedule, ...] = (
         weekday=0,
         description="E-mail each randomised trial's health to its evaluators and LA leads.",
     ),
+    Schedule(
+        name="reminders",
+        task="threshold.web.programme.reminders.reminders_daily",
+        at=dt.time(6, 30),
+        description=(
+            "E-mail the day's reminders: sessions coming up (DSLs), records still to write "
+            "(SSWs) and survey chasers (those who have not answered)."
+        ),
+    ),
+    Schedule(
+        name="reminders-weekly",
+        task="threshold.web.programme.reminders.reminders_weekly",
+        at=dt.time(6, 45),
+        weekday=0,
+        description="E-mail the week's agenda to SSWs and the take-up digest to LA leads.",
+    ),
 )
 """The service's periodic jobs."""
 

@@ -53,7 +53,8 @@ def schools_frame(schools: QuerySet[School]) -> pd.DataFrame:
 
 
 def delivery_tables(enrolments: QuerySet[Enrolment] | None = None) -> dict[str, pd.DataFrame]:
-    """`allocations` (from enrolments), `ssws` (SSW memberships, and any SSW who ran a session),
+    """`allocations` (from enrolments; a school enrolled directly, not randomised, has none),
+    `ssws` (SSW memberships, and any SSW who ran a session),
     `sessions` (those with an outcome; a session planned but not yet held or cancelled has no
     status, which the contract requires), and the `local_authorities` and `schools` they refer
     to. A rescheduled session's `rescheduled_to` is blank while its replacement is still
@@ -102,6 +103,8 @@ def delivery_tables(enrolments: QuerySet[Enrolment] | None = None) -> dict[str, 
                     "withdrawn_on": e.withdrawn_on,
                 }
                 for e in enrolments
+                # A school enrolled directly (no trial) was not randomised: not an allocation.
+                if e.random_number is not None
             ],
         ),
         "ssws": contract_frame(

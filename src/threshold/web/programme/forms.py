@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from threshold.model import ChangedBy, SessionFormat, SessionMode
 from threshold.web.accounts.models import User
-from threshold.web.organisations.models import LocalAuthority
+from threshold.web.organisations.models import LocalAuthority, School
 from threshold.web.programme.models import BlockedDate, Enrolment, Programme
 from threshold.web.supervision.forms import CheckedForm
 
@@ -291,3 +291,42 @@ class MeetingForm(CheckedForm):
 
     def clean_attendees(self) -> list[User]:
         return [self.people[key] for key in self.cleaned_data["attendees"]]
+
+
+MAX_DIRECT_FILE = 1_000_000
+"""The largest file of schools accepted (bytes): far more than every school of an LA."""
+MSG_DIRECT_FILE_REQUIRED = "Choose the CSV file of schools to upload"
+MSG_DIRECT_FILE_LARGE = "The file is larger than 1 MB: list only URNs and school names"
+
+
+class DirectUploadForm(forms.Form):
+    file = forms.FileField(
+        label="File of schools",
+        help_text="A CSV file with the columns urn and school_name, one school a line",
+        error_messages={"required": MSG_DIRECT_FILE_REQUIRED},
+    )
+
+    def clean_file(self) -> bytes:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_DIRECT_FILE:
+            raise forms.ValidationError(MSG_DIRECT_FILE_LARGE)
+        return upload.read()
+
+
+class DirectChoiceForm(forms.Form):
+    """The schools chosen (URNs), from those offered."""
+
+    schools = forms.MultipleChoiceField(
+        required=True, error_messages={"required": "Choose at least one school to enrol"}
+    )
+
+    def __init__(self, *args: object, schools: list[School], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.offered = {str(s.urn): s for s in schools}
+        self.fields["schools"].choices = [(key, s.name) for key, s in self.offered.items()]
+        self.fields["schools"].error_messages["invalid_choice"] = (
+            "Choose schools from the list: %(value)s is not one of them"
+        )
+
+    def clean_schools(self) -> list[School]:
+        return [self.offered[key] for key in self.cleaned_data["schools"]]

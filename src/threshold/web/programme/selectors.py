@@ -314,3 +314,50 @@ def community_meeting_list(*, authorities: list[LocalAuthority]) -> QuerySet[Com
         .select_related("authority")
         .prefetch_related("attendees")
     )
+
+
+DIRECT_BLOCK = "direct"
+"""The `block` of a school enrolled directly (no trial, no randomisation): its arm is
+treatment and its random number and order are blank."""
+
+
+@dataclass(frozen=True)
+class DirectCandidate:
+    """An open school of the programme's LA not yet enrolled, and why it cannot be enrolled
+    directly (if so)."""
+
+    school: School
+    refusal: str = ""
+
+
+def trial_choices(schools: Iterable[School]) -> dict[int, str]:
+    """School id → the name of a trial that chose it (it is enrolled by randomisation)."""
+    from threshold.web.trials.models import TrialSchool
+
+    return dict(
+        TrialSchool.objects.filter(school__in=list(schools)).values_list("school_id", "trial__name")
+    )
+
+
+def direct_candidates(programme: Programme) -> list[DirectCandidate]:
+    """The open schools of the programme's LA not enrolled in it, by name; a school chosen for
+    a trial is listed with the reason it cannot be enrolled here."""
+    from threshold.web.organisations.models import SchoolStatus
+
+    schools = list(
+        School.objects.filter(authority=programme.authority_id, status=SchoolStatus.OPEN)
+        .exclude(enrolments__programme=programme)
+        .select_related("authority")
+        .order_by("name", "urn")
+    )
+    trials = trial_choices(schools)
+    return [
+        DirectCandidate(
+            school,
+            f"Chosen for the trial “{trials[school.pk]}”: it is enrolled when the trial is "
+            "randomised"
+            if school.pk in trials
+            else "",
+        )
+        for school in schools
+    ]

@@ -5,7 +5,9 @@ has not confirmed raises `IdentifyingDetailsFound` (supervision's check), saving
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import secrets
 from collections import Counter
 from collections.abc import Collection, Iterable
@@ -16,11 +18,20 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from threshold.model import Arm, ChangedBy, SessionFormat, SessionMode, SessionStatus
+from threshold.model import (
+    Arm,
+    ChangedBy,
+    SessionFormat,
+    SessionMode,
+    SessionStatus,
+    neutralise_formulas,
+    restore_formulas,
+)
 from threshold.web.accounts.models import User
 from threshold.web.audit.models import AuditAction
 from threshold.web.audit.services import Actor, record_event, target_of
 from threshold.web.organisations.models import LocalAuthority, School, SchoolStatus
+from threshold.web.programme import reminders
 from threshold.web.programme.calendars import token_digest
 from threshold.web.programme.models import (
     BlockedDate,
@@ -32,10 +43,13 @@ from threshold.web.programme.models import (
 )
 from threshold.web.programme.scheduling import SATURDAY
 from threshold.web.programme.selectors import (
+    DIRECT_BLOCK,
     can_correct,
     day_text,
+    direct_candidates,
     programme_manageable,
     ssw_candidates,
+    trial_choices,
 )
 from threshold.web.supervision.services import check_texts, confirmations_detail
 
@@ -659,6 +673,7 @@ def session_reschedule(
             **confirmations_detail(confirmations),
         },
     )
+    reminders.session_changed(session)  # the DSLs' notice, once this commits
     return replacement
 
 
@@ -694,6 +709,7 @@ def session_cancel(
             **confirmations_detail(confirmations),
         },
     )
+    reminders.session_changed(session)  # the DSLs' notice, once this commits
     return session
 
 
@@ -966,3 +982,192 @@ def calendar_feed_reset(*, user: User, by: Actor) -> str:
         detail={"user": user.pk},
     )
     return token
+
+
+# Programmes without a trial: schools enrolled directly by the LA lead.
+
+DIRECT_FILENAME = "enrolments.csv"
+DIRECT_COLUMNS = ("urn", "school_name")
+"""The columns of the direct-enrolment file (and its downloadable template)."""
+MSG_DIRECT_NONE = "choose at least one school to enrol"
+MSG_DIRECT_PROBLEMS = "Nothing was enrolled: the file has {count} problem(s), listed above"
+MSG_DIRECT_HEADER = (
+    "{file} [header]: the first line must be {columns}; download the template and fill that in"
+)
+MSG_DIRECT_EMPTY = "{file}: the file has no schools; list one URN a line under the header"
+MSG_DIRECT_ENCODING = "{file}: the file is not a CSV saved as UTF-8; save it as CSV UTF-8 and retry"
+MSG_DIRECT_URN = "{file} row {row} [urn]: {urn!r} is not a URN (a whole number, like 100000)"
+MSG_DIRECT_REPEATED = "{file} row {row} [urn]: school {urn} is already on row {first}; remove one"
+MSG_DIRECT_UNKNOWN = (
+    "{file} row {row} [urn]: school {urn} is not in Threshold; correct the URN, or ask the "
+    "system administrator to import the register (GIAS)"
+)
+MSG_DIRECT_NAME = (
+    "{file} row {row} [school_name]: school {urn} is {name!r} in the register, not {given!r}; "
+    "check the URN (the name is only a check: leave it blank to skip it)"
+)
+MSG_DIRECT_REFUSED = "{file} row {row} [urn]: {reason}"
+MSG_DIRECT_CLOSED = "{school} ({urn}) is closed: a closed school cannot be enrolled"
+MSG_DIRECT_ELSEWHERE = "{school} ({urn}) is in {other}, not {authority}"
+MSG_DIRECT_IN_TRIAL = (
+    "{school} ({urn}) is chosen for the trial “{trial}”: it is enrolled when the trial is "
+    "randomised, not directly"
+)
+MSG_DIRECT_ALLOCATED = (
+    "{school} ({urn}) is in the trial's allocation ({arm}, block {block}): an allocation "
+    "cannot be changed by enrolling the school directly"
+)
+
+
+class DirectEnrolmentRefused(ProgrammeError):
+    """A direct enrolment refused, with every problem found (`problems`: one line each)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def _direct_refusal(
+    programme: Programme, school: School, enrolment: Enrolment | None, trial: str | None
+) -> str:
+    """Why `school` cannot be enrolled directly in `programme` ("" when it can)."""
+    words = {"school": school.name, "urn": school.urn}
+    if school.authority_id != programme.authority_id:
+        return MSG_DIRECT_ELSEWHERE.format(
+            **words, other=school.authority.shown_name, authority=programme.authority.shown_name
+        )
+    if enrolment is not None and enrolment.block != DIRECT_BLOCK:
+        return MSG_DIRECT_ALLOCATED.format(**words, arm=enrolment.arm, block=enrolment.block)
+    if trial is not None:
+        return MSG_DIRECT_IN_TRIAL.format(**words, trial=trial)
+    if enrolment is None and school.status == SchoolStatus.CLOSED:
+        return MSG_DIRECT_CLOSED.format(**words)
+    return ""
+
+
+@transaction.atomic
+def enrolments_add(
+    *, programme: Programme, schools: Collection[School], by: Actor, source: str = "chosen"
+) -> EnrolmentCounts:
+    """Enrol `schools` in `programme` directly, without a trial: arm treatment, block
+    `DIRECT_BLOCK`, no random number or order. All or none: a school of another LA, a closed
+    one, one chosen for a trial or in a trial's allocation is refused (`DirectEnrolmentRefused`
+    lists them all). A school already enrolled directly is left as it is, so doing it again
+    changes nothing. One audit event lists the schools enrolled."""
+    if not schools:
+        raise DirectEnrolmentRefused([MSG_DIRECT_NONE])
+    existing = {
+        e.school_id: e for e in programme.enrolments.filter(school__in=[s.pk for s in schools])
+    }
+    trials = trial_choices(schools)
+    problems = [
+        reason
+        for school in schools
+        if (
+            reason := _direct_refusal(
+                programme, school, existing.get(school.pk), trials.get(school.pk)
+            )
+        )
+    ]
+    if problems:
+        raise DirectEnrolmentRefused(problems)
+    new = [school for school in schools if school.pk not in existing]
+    Enrolment.objects.bulk_create(
+        [
+            Enrolment(programme=programme, school=school, arm=Arm.TREATMENT, block=DIRECT_BLOCK)
+            for school in new
+        ]
+    )
+    if new:
+        record_event(
+            by=by,
+            action=AuditAction.CREATE if source == "chosen" else AuditAction.IMPORT,
+            **target_of(programme),
+            authority_code=programme.authority.la_code,
+            detail={
+                "enrolled_directly": sorted(school.urn for school in new),
+                "arm": Arm.TREATMENT.value,
+                "source": source,
+            },
+        )
+    return EnrolmentCounts(created=len(new), updated=0, unchanged=len(schools) - len(new))
+
+
+def direct_template(programme: Programme) -> pd.DataFrame:
+    """The direct-enrolment template: the open schools of the programme's LA that may be
+    enrolled directly (not yet enrolled, not chosen for a trial), formula cells neutralised
+    so the file is safe to open in a spreadsheet."""
+    rows = [
+        {"urn": c.school.urn, "school_name": c.school.name}
+        for c in direct_candidates(programme)
+        if not c.refusal
+    ]
+    return neutralise_formulas(pd.DataFrame(rows, columns=list(DIRECT_COLUMNS)))
+
+
+def direct_file_read(
+    programme: Programme, data: bytes, *, name: str = DIRECT_FILENAME
+) -> list[School]:
+    """The schools listed in an uploaded direct-enrolment file (`DIRECT_COLUMNS`), checked row
+    by row: every problem (row and field) is raised together in `DirectEnrolmentRefused`.
+    Names written through `neutralise_formulas` (the template's) are read back restored."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DirectEnrolmentRefused([MSG_DIRECT_ENCODING.format(file=name)]) from error
+    lines = list(csv.reader(io.StringIO(text)))
+    header = [cell.strip().lower() for cell in lines[0]] if lines else []
+    if tuple(header[: len(DIRECT_COLUMNS)]) != DIRECT_COLUMNS and header != ["urn"]:
+        raise DirectEnrolmentRefused(
+            [MSG_DIRECT_HEADER.format(file=name, columns=",".join(DIRECT_COLUMNS))]
+        )
+    body = [row for row in lines[1:] if any(cell.strip() for cell in row)]
+    if not body:
+        raise DirectEnrolmentRefused([MSG_DIRECT_EMPTY.format(file=name)])
+    frame = restore_formulas(
+        pd.DataFrame([[*row, "", ""][:2] for row in body], columns=list(DIRECT_COLUMNS), dtype=str)
+    )
+    problems: list[str] = []
+    urns: dict[int, int] = {}
+    given_names: dict[int, str] = {}
+    for number, (raw_urn, given) in enumerate(frame.itertuples(index=False), start=1):
+        raw = raw_urn.strip()
+        if not raw.isdigit():
+            problems.append(MSG_DIRECT_URN.format(file=name, row=number, urn=raw))
+        elif int(raw) in urns:
+            problems.append(
+                MSG_DIRECT_REPEATED.format(file=name, row=number, urn=raw, first=urns[int(raw)])
+            )
+        else:
+            urns[int(raw)] = number
+            given_names[int(raw)] = " ".join(str(given).split())
+    schools = {
+        s.urn: s for s in School.objects.filter(urn__in=list(urns)).select_related("authority")
+    }
+    existing = {e.school_id: e for e in programme.enrolments.filter(school__in=schools.values())}
+    trials = trial_choices(schools.values())
+    for urn, number in urns.items():
+        school = schools.get(urn)
+        if school is None:
+            problems.append(MSG_DIRECT_UNKNOWN.format(file=name, row=number, urn=urn))
+            continue
+        given = given_names[urn]
+        if given and given.casefold() != " ".join(school.name.split()).casefold():
+            problems.append(
+                MSG_DIRECT_NAME.format(
+                    file=name, row=number, urn=urn, name=school.name, given=given
+                )
+            )
+        reason = _direct_refusal(programme, school, existing.get(school.pk), trials.get(school.pk))
+        if reason:
+            problems.append(MSG_DIRECT_REFUSED.format(file=name, row=number, reason=reason))
+    if problems:
+        raise DirectEnrolmentRefused(sorted(problems, key=_row_of))
+    return [schools[urn] for urn in urns]
+
+
+def _row_of(problem: str) -> int:
+    """The row number a problem names (0 for none), to list problems in the file's order."""
+    _, found, rest = problem.partition(" row ")
+    digits = rest.split(" ", 1)[0]
+    return int(digits) if found and digits.isdigit() else 0

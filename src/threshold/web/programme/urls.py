@@ -10,6 +10,13 @@ urlpatterns = [
     path("programmes/<int:pk>/edit/", views.programme_edit, name="programme_edit"),
     path("programmes/<int:pk>/allocations/", views.allocations_upload, name="allocations_upload"),
     path("programmes/enrolments/<int:pk>/", views.enrolment_edit, name="enrolment_edit"),
+    path("programmes/<int:pk>/enrol/", views.enrolments_choose, name="enrolments_choose"),
+    path("programmes/<int:pk>/enrol/file/", views.enrolments_upload, name="enrolments_upload"),
+    path(
+        "programmes/<int:pk>/enrol/template.csv",
+        views.enrolments_template,
+        name="enrolments_template",
+    ),
     path("schedule/", views.school_list, name="school_list"),
     path("schedule/feed/", views.feed, name="feed"),
     path("schedule/feed/<str:token>.ics", views.feed_ics, name="feed_ics"),

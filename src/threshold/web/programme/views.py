@@ -31,6 +31,8 @@ from threshold.web.programme.forms import (
     CalendarForm,
     CancelForm,
     CancellerForm,
+    DirectChoiceForm,
+    DirectUploadForm,
     EnrolmentForm,
     HeldForm,
     MeetingForm,
@@ -667,4 +669,90 @@ def feed_ics(request: HttpRequest, token: str) -> HttpResponse:
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="supervision-sessions.ics"'
     response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# Programmes without a trial: the LA lead enrols schools directly.
+
+MSG_DIRECT_ENROLLED = "Schools enrolled: {created} new, {unchanged} already enrolled"
+DIRECT_UPLOAD_INTRO = (
+    "List the schools to enrol, one URN a line. The school's name is only a check that the URN "
+    "is right. Every school must be an open school of this local authority and not in a "
+    "trial; nothing is enrolled unless every row is right. Uploading the same file again "
+    "changes nothing."
+)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Permission.PROGRAMME_MANAGE)
+def enrolments_choose(request: HttpRequest, pk: int) -> HttpResponse:
+    """Enrol schools without a trial, chosen from the LA's open schools not yet enrolled."""
+    programme = _managed_programme(request, pk)
+    candidates = selectors.direct_candidates(programme)
+    posted = request.POST if request.method == "POST" else None
+    form = DirectChoiceForm(posted, schools=[c.school for c in candidates if not c.refusal])
+    counts = _saved(
+        form,
+        lambda: services.enrolments_add(
+            programme=programme, schools=form.cleaned_data["schools"], by=request.user
+        ),
+    )
+    if counts is not None:
+        messages.success(request, MSG_DIRECT_ENROLLED.format(**vars(counts)))
+        return redirect("programme:programme_detail", pk=programme.pk)
+    chosen = set(request.POST.getlist("schools")) if request.method == "POST" else set()
+    context = {"programme": programme, "form": form, "candidates": candidates, "chosen": chosen}
+    return render(request, "programme/enrol_choose.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Permission.PROGRAMME_MANAGE)
+def enrolments_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """Enrol schools without a trial from a CSV of URNs (the template's columns): checked row
+    by row, every problem shown, then enrolled all or nothing."""
+    programme = _managed_programme(request, pk)
+    form = DirectUploadForm(
+        request.POST if request.method == "POST" else None, request.FILES or None
+    )
+    problems: list[str] = []
+    if form.is_valid():
+        name = Path(request.FILES["file"].name).name
+        try:
+            schools = services.direct_file_read(programme, form.cleaned_data["file"], name=name)
+            counts = services.enrolments_add(
+                programme=programme, schools=schools, by=request.user, source=name
+            )
+        except services.DirectEnrolmentRefused as refused:
+            problems = refused.problems
+            form.add_error("file", services.MSG_DIRECT_PROBLEMS.format(count=len(problems)))
+        else:
+            messages.success(request, MSG_DIRECT_ENROLLED.format(**vars(counts)))
+            return redirect("programme:programme_detail", pk=programme.pk)
+    return _form_page(
+        request,
+        form,
+        "programme/enrol_upload.html",
+        title="Enrol schools from a file",
+        caption=str(programme),
+        intro=DIRECT_UPLOAD_INTRO,
+        submit="Upload and enrol",
+        back=reverse("programme:programme_detail", kwargs={"pk": programme.pk}),
+        problems=problems,
+        programme=programme,
+    )
+
+
+@require_GET
+@permission_required(Permission.PROGRAMME_MANAGE)
+def enrolments_template(request: HttpRequest, pk: int) -> HttpResponse:
+    """The CSV template of the direct-enrolment file: the LA's schools that may be enrolled
+    directly, formula cells neutralised."""
+    programme = _managed_programme(request, pk)
+    frame = services.direct_template(programme)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = (
+        f"enrolments-{programme.authority.la_code}-{programme.school_year.replace('/', '-')}.csv"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    frame.to_csv(response, index=False, lineterminator="\n")
     return response

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.db.models import QuerySet
 
-from threshold.model import Arm, SurveyWave
+from threshold.model import Arm, SurveyRole, SurveyWave
 from threshold.surveys import questions_for
+from threshold.web.organisations.models import School
 from threshold.web.programme.models import Programme
 
 MSG_REQUIRED = "Select an answer to “{question}”"
@@ -52,3 +53,40 @@ class WaveForm(forms.Form):
     def __init__(self, *args: object, programmes: QuerySet[Programme], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["programme"].queryset = programmes
+
+
+MSG_PERSON_SCHOOL = "Select the person's school"
+MSG_PERSON_ROLE = "Select the person's role in the school"
+MSG_PERSON_EMAIL = "Enter the person's e-mail address"
+MSG_PERSON_EMAIL_INVALID = "Enter an e-mail address in the correct format, like name@example.org"
+
+
+class PersonForm(forms.Form):
+    """One person to invite by e-mail: their school (of those enrolled), role and address."""
+
+    school = forms.ChoiceField(label="School", error_messages={"required": MSG_PERSON_SCHOOL})
+    role = forms.ChoiceField(
+        label="Role",
+        choices=SurveyRole.choices(),
+        widget=forms.RadioSelect,
+        error_messages={"required": MSG_PERSON_ROLE},
+    )
+    email = forms.EmailField(
+        label="E-mail address",
+        help_text="Their link is e-mailed to this address now; the address is not kept",
+        error_messages={"required": MSG_PERSON_EMAIL, "invalid": MSG_PERSON_EMAIL_INVALID},
+    )
+
+    def __init__(self, *args: object, schools: list[School], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.offered = {str(s.urn): s for s in schools}
+        self.fields["school"].choices = [("", "Choose a school")] + [
+            (key, f"{s.name} ({s.urn})") for key, s in self.offered.items()
+        ]
+        self.fields["school"].error_messages["invalid_choice"] = MSG_PERSON_SCHOOL
+
+    def clean_school(self) -> School:
+        return self.offered[self.cleaned_data["school"]]
+
+    def clean_role(self) -> SurveyRole:
+        return SurveyRole(self.cleaned_data["role"])

@@ -20,6 +20,7 @@ from threshold.surveys import (
 from threshold.web.accounts.permissions import Permission
 from threshold.web.accounts.selectors import authorities_where
 from threshold.web.audit.services import audit_read, target_of
+from threshold.web.organisations.models import School
 from threshold.web.programme.models import Enrolment
 from threshold.web.surveys.models import Respondent, Response, Wave
 
@@ -194,3 +195,46 @@ def invitation_list(*, user: AbstractBaseUser) -> list[Invitation]:
                 )
             )
     return invitations
+
+
+@dataclass(frozen=True)
+class Invitees:
+    """How many people a wave reaches (its programme's enrolled schools, not withdrawn):
+    those with an account (the DSLs, given their link when the wave was made) and those added
+    by e-mail. Counts only, and nothing about who has answered."""
+
+    with_accounts: int
+    by_email: int
+
+    @property
+    def total(self) -> int:
+        return self.with_accounts + self.by_email
+
+
+def invitees(*, wave: Wave, by: AbstractBaseUser) -> Invitees:
+    """The people invited to `wave`, counted (an audited read)."""
+    respondents = Respondent.objects.filter(
+        school__in=Enrolment.objects.filter(
+            programme=wave.programme_id, withdrawn_on__isnull=True
+        ).values("school")
+    )
+    found = Invitees(
+        with_accounts=respondents.filter(user__isnull=False).count(),
+        by_email=respondents.filter(user__isnull=True).count(),
+    )
+    audit_read(
+        by=by,
+        **target_of(wave),
+        authority_code=wave.programme.authority.la_code,
+        detail={"what": "people invited"},
+    )
+    return found
+
+
+def invitable_schools(wave: Wave) -> list[School]:
+    """The schools whose people may be invited to `wave`: its programme's, not withdrawn."""
+    return list(
+        School.objects.filter(
+            enrolments__programme=wave.programme_id, enrolments__withdrawn_on__isnull=True
+        ).order_by("name")
+    )

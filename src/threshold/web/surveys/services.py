@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import smtplib
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from threshold.model import SurveyRole, SurveyWave
-from threshold.web.accounts.models import Membership
+from threshold.web.accounts.models import Membership, User
 from threshold.web.accounts.roles import RoleName
 from threshold.web.audit.models import AuditAction
 from threshold.web.audit.services import Actor, record_event, target_of
@@ -219,3 +220,72 @@ def response_submit(*, respondent: Respondent, wave: Wave, answers: Mapping[str,
         detail={"wave": wave.wave, "created": "a response"},
     )
     return response
+
+
+MSG_PERSON_NOT_ENROLLED = "{school} is not enrolled in {programme}: choose one of its schools"
+MSG_PERSON_NOT_SENT = (
+    "The e-mail could not be sent, so no one was invited: check the address and try again later"
+)
+MSG_PERSON_ALREADY = (
+    "The person with that e-mail address already has a link for {school}: they are invited"
+)
+
+
+@dataclass(frozen=True)
+class PersonInvited:
+    """A person added to a wave by e-mail: whether the address is an account's (their token is
+    then theirs, as a DSL's), and the respondent made."""
+
+    respondent: Respondent
+    with_account: bool
+
+
+@transaction.atomic
+def respondent_invite(
+    *,
+    wave: Wave,
+    school: School,
+    role: SurveyRole,
+    email: str,
+    link: Callable[[Respondent], str],
+    by: Actor,
+) -> PersonInvited:
+    """Invite one person of an enrolled school to `wave` by e-mail: issue their token
+    (`respondent_add`; linked to the account with that address, if there is one) and e-mail
+    them their link now, recorded as sent. The address is not kept. If the e-mail cannot be
+    sent, nothing is saved. The audit events name the school and role, never the address."""
+    enrolled = Enrolment.objects.filter(
+        programme=wave.programme_id, school=school, withdrawn_on__isnull=True
+    )
+    if not enrolled.exists():
+        raise ValidationError(
+            MSG_PERSON_NOT_ENROLLED.format(school=school.name, programme=wave.programme)
+        )
+    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    if user is not None and Respondent.objects.filter(user=user, school=school).exists():
+        raise ValidationError(MSG_PERSON_ALREADY.format(school=school.name))
+    respondent = respondent_add(school=school, role=role, user=user, by=by)
+    words = {
+        "wave": SurveyWave(wave.wave).value,
+        "school": school.name,
+        "link": link(respondent),
+        "closes": f"{wave.closes_on.day} {wave.closes_on:%B %Y}",
+    }
+    try:
+        EmailMessage(
+            INVITATION_SUBJECT.format(**words),
+            INVITATION_BODY.format(**words),
+            settings.DEFAULT_FROM_EMAIL,
+            [email.strip()],
+        ).send()
+    except (OSError, smtplib.SMTPException) as error:  # nothing is saved: the caller retries
+        raise ValidationError(MSG_PERSON_NOT_SENT) from error
+    InvitationSent.objects.create(wave=wave, respondent=respondent)
+    record_event(
+        by=by,
+        action=AuditAction.UPDATE,
+        **target_of(wave),
+        **_school_place(school),
+        detail={"invitations_sent": 1, "added_by_email": True, "role": role.value},
+    )
+    return PersonInvited(respondent, with_account=user is not None)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("surveys/new/", views.wave_create, name="wave_create"),
     path("surveys/waves/<int:pk>/", views.monitor, name="monitor"),
     path("surveys/waves/<int:pk>/invite/", views.invite, name="invite"),
+    path("surveys/waves/<int:pk>/people/", views.invitees, name="invitees"),
     path("surveys/programmes/<int:programme_pk>/results/", views.results, name="results"),
     path("surveys/mine/", views.invitations, name="invitations"),
 ]

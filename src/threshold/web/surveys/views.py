@@ -6,6 +6,8 @@ and small counts as "fewer than 5"."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,7 +24,8 @@ from threshold.web.accounts.permissions import Permission
 from threshold.web.programme.selectors import programme_list
 from threshold.web.surveys import results as survey_results
 from threshold.web.surveys import selectors, services
-from threshold.web.surveys.forms import QuestionnaireForm, WaveForm
+from threshold.web.surveys.forms import PersonForm, QuestionnaireForm, WaveForm
+from threshold.web.surveys.models import Respondent
 
 GET_POST = ["GET", "POST"]
 MSG_WAVE_CREATED = "{wave} survey created; {issued} new people were given their link."
@@ -96,9 +99,12 @@ def wave_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
+            counted = _counted(selectors.invitees(wave=wave, by=request.user))
             messages.success(
                 request,
-                MSG_WAVE_CREATED.format(wave=SurveyWave(wave.wave).label, issued=issued),
+                MSG_WAVE_CREATED.format(wave=SurveyWave(wave.wave).label, issued=issued)
+                + " "
+                + MSG_INVITED.format(**counted),
             )
             return redirect("surveys:monitor", pk=wave.pk)
     return render(request, "surveys/wave_form.html", {"form": form})
@@ -183,3 +189,66 @@ def results(request: HttpRequest, programme_pk: int) -> HttpResponse:
             "small": selectors.SMALL_COUNT,
         },
     )
+
+
+MSG_INVITED = "{people} invited: {dsls}, {by_email} added by e-mail."
+MSG_DSLS_INVITED = "DSLs given their link now: {issued}. " + MSG_INVITED
+MSG_PERSON_INVITED = "Their link has been e-mailed to them. " + MSG_INVITED
+
+
+def _link(request: HttpRequest, wave_name: str) -> Callable[[Respondent], str]:
+    return lambda respondent: request.build_absolute_uri(
+        reverse("surveys:respond", kwargs={"token": respondent.token, "wave": wave_name})
+    )
+
+
+@require_http_methods(GET_POST)
+@permission_required(Permission.PROGRAMME_MANAGE)
+def invitees(request: HttpRequest, pk: int) -> HttpResponse:
+    """The people a wave reaches, counted (never who answered): invite the DSLs of the
+    enrolled schools (those with accounts), or add a person by e-mail."""
+    wave = get_object_or_404(selectors.wave_list(user=request.user), pk=pk)
+    if not has_permission(
+        request.user, Permission.PROGRAMME_MANAGE, authority=wave.programme.authority
+    ):
+        raise Http404
+    schools = selectors.invitable_schools(wave)
+    adding = request.method == "POST" and request.POST.get("action") == "person"
+    form = PersonForm(request.POST if adding else None, schools=schools)
+    if request.method == "POST" and not adding:
+        issued = services.respondents_issue(programme=wave.programme, by=request.user)
+        counts = selectors.invitees(wave=wave, by=request.user)
+        messages.success(request, MSG_DSLS_INVITED.format(issued=issued, **_counted(counts)))
+        return redirect("surveys:invitees", pk=wave.pk)
+    if adding and form.is_valid():
+        try:
+            services.respondent_invite(
+                wave=wave, **form.cleaned_data, link=_link(request, wave.wave), by=request.user
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            counts = selectors.invitees(wave=wave, by=request.user)
+            messages.success(request, MSG_PERSON_INVITED.format(**_counted(counts)))
+            return redirect("surveys:invitees", pk=wave.pk)
+    counts = selectors.invitees(wave=wave, by=request.user)
+    context = {
+        "wave": wave,
+        "wave_label": SurveyWave(wave.wave).label,
+        "form": form,
+        "counts": counts,
+        "summary": MSG_INVITED.format(**_counted(counts)),
+        "schools": schools,
+    }
+    return render(request, "surveys/invitees.html", context)
+
+
+def _counted(counts: selectors.Invitees) -> dict[str, object]:
+    """The words of `MSG_INVITED` for `counts` ("1 person", "10 DSLs with accounts")."""
+    return {
+        "people": "1 person" if counts.total == 1 else f"{counts.total} people",
+        "dsls": "1 DSL with an account"
+        if counts.with_accounts == 1
+        else f"{counts.with_accounts} DSLs with accounts",
+        "by_email": counts.by_email,
+    }

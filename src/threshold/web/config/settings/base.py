@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "threshold.web.surveys",
     "threshold.web.jobs",
     "threshold.web.trials",
+    "threshold.web.reminders",
 ]
 
 MIDDLEWARE = [
