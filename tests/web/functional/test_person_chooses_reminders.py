@@ -71,7 +71,8 @@ def test_a_dsl_changes_their_reminders_and_a_lead_sets_the_las_defaults(
     with chromium() as browser:
         page = checked_page(browser)
         sign_in(page, base, "dsl_lead")
-        page.goto(f"{base}/reminders/")
+        page.get_by_role("link", name="Your account").click()
+        page.get_by_role("link", name="Change your reminders").click()
         expect(page.get_by_role("heading", name="Your reminders")).to_be_visible()
         expect(page.get_by_text("You get Northmoor's default reminders")).to_be_visible()
         expect(page.get_by_label("Reminder before each session")).to_be_checked()
