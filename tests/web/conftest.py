@@ -21,6 +21,16 @@ HOME_LA, OTHER_LA = "990", "991"
 HOME_SCHOOL, OTHER_SCHOOL = 990001, 991001
 
 
+@pytest.fixture(autouse=True)
+def service_files(settings: object, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test's front-door stores and trial folders in a temporary folder of its own, so
+    that no test writes into the repository's `var/` (where they go by default without a
+    SQLite database file); a test may still point them elsewhere."""
+    root = tmp_path_factory.mktemp("service-files")
+    settings.FRONTDOOR_STORE_ROOT = root / "frontdoor"
+    settings.TRIALS_ROOT = root / "trials"
+
+
 @pytest.fixture
 def places(db: None) -> dict[str, LocalAuthority | School]:
     """Two LAs, each with one school."""

@@ -6,11 +6,16 @@ missing."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from threading import Thread
+from typing import TypeVar
 
+from django.db import connections
 from playwright.sync_api import Browser, Page, sync_playwright
+
+T = TypeVar("T")
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage"]
@@ -24,6 +29,28 @@ NO_CHROMIUM = (
     "as .ci/run does"
 )
 NO_AXE = "axe-core is not installed: run `npm ci` (make setup)"
+
+
+def in_thread(work: Callable[[], T]) -> T:
+    """`work()` run in a thread of its own, as another person's request or a worker would be:
+    away from Playwright's event loop (where Django opens a connection of its own and never
+    closes it), closing its database connections after. Its exception is raised here."""
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as error:
+            outcome.append(error)
+        finally:
+            connections.close_all()
+
+    thread = Thread(target=run)
+    thread.start()
+    thread.join()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]  # type: ignore[return-value]
 
 
 def missing() -> str | None:

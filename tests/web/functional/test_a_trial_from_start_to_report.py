@@ -33,7 +33,14 @@ from threshold.web.jobs.selectors import failed_jobs
 from threshold.web.programme import services as programme
 from threshold.web.programme.models import Enrolment
 from threshold.web.trials.models import AnalysisRun, Trial
-from web.functional.browser import PASSWORD, assert_accessible, checked_page, chromium, sign_in
+from web.functional.browser import (
+    PASSWORD,
+    assert_accessible,
+    checked_page,
+    chromium,
+    in_thread,
+    sign_in,
+)
 
 pytestmark = pytest.mark.functional
 
@@ -91,6 +98,27 @@ def record_sessions(enrolment: Enrolment, ssw: User) -> None:
         programme.session_record_held(session=session, attendees=3, duration_minutes=100, by=ssw)
 
 
+def deliver(trial: Trial, home: object, ssw: User) -> Enrolment:
+    """The sessions on record with every treatment school but one of `home`'s, whose SSW is
+    `ssw` (its agreements signed): that school, for the SSW to record a session in the pages."""
+    treatment = list(
+        Enrolment.objects.filter(programme__trials=trial, arm="treatment")
+        .select_related("school__authority")
+        .order_by("school__urn")
+    )
+    chosen = next(e for e in treatment if e.school.authority == home)
+    for enrolment in treatment:
+        if enrolment != chosen:
+            record_sessions(enrolment, ssw)
+    return programme.enrolment_update(
+        enrolment=chosen,
+        ssw=ssw,
+        mou_status="signed",
+        supervision_agreement_status="signed",
+        by=ssw,
+    )
+
+
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_trial_from_start_to_report(
@@ -98,11 +126,7 @@ def test_a_trial_from_start_to_report(
     settings: object,
     authenticator: Callable[..., Callable[[], str]],
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The test reads and writes records between pages, while Playwright's sync API keeps an
-    # event loop in this thread: Django's documented switch for such callers.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     settings.FRONTDOOR_STORE_ROOT = tmp_path / "frontdoor"
     settings.TRIALS_ROOT = tmp_path / "trials"
     settings.TRIAL_ANALYSIS_DRAWS = 100
@@ -116,6 +140,7 @@ def test_a_trial_from_start_to_report(
     analyst = person("ana.analyst", RoleName.LA_ANALYST, [home])
     ssw = person("sol.ssw", RoleName.SSW, authorities)
     codes = {user.username: authenticator(user) for user in (evaluator, analyst, ssw)}
+    schools = sum(p.authority.schools.count() for p in programmes)
     base = live_server.url
 
     with chromium() as browser:
@@ -127,7 +152,6 @@ def test_a_trial_from_start_to_report(
         for item in programmes:
             eva.get_by_label(f"{item.authority.name} 2021/22").check()
         eva.get_by_role("button", name="Create trial").click()
-        schools = sum(p.authority.schools.count() for p in programmes)
         eva.get_by_role("button", name=f"Choose all {schools} schools").click()
         expect(eva.get_by_text(f"{schools} schools chosen")).to_be_visible()
         shoot(eva, "01-trial-draft")
@@ -154,7 +178,7 @@ def test_a_trial_from_start_to_report(
         expect(
             eva.get_by_text("Protocol locked: the schools can now be randomised")
         ).to_be_visible()
-        trial = Trial.objects.get()
+        trial = in_thread(Trial.objects.get)
         expect(eva.get_by_text(trial.protocol_sha256)).to_be_visible()
         eva.get_by_role("link", name="Randomise the schools").click()
         eva.get_by_label("The public draw's numbers").fill(DRAW)
@@ -166,22 +190,7 @@ def test_a_trial_from_start_to_report(
 
         # Delivery: the SSW records a session with one of the home LA's treatment schools
         # through the pages; the other treatment schools' sessions are on record already.
-        treatment = list(
-            Enrolment.objects.filter(programme__trials=trial, arm="treatment")
-            .select_related("school__authority")
-            .order_by("school__urn")
-        )
-        chosen = next(e for e in treatment if e.school.authority == home)
-        for enrolment in treatment:
-            if enrolment != chosen:
-                record_sessions(enrolment, ssw)
-        programme.enrolment_update(
-            enrolment=chosen,
-            ssw=ssw,
-            mou_status="signed",
-            supervision_agreement_status="signed",
-            by=ssw,
-        )
+        chosen = in_thread(lambda: deliver(trial, home, ssw))
         sol = signed_in_page(browser, base, ssw, codes[ssw.username]())
         sol.get_by_role("link", name="Schedule").first.click()
         sol.get_by_role("link", name=chosen.school.name).click()
@@ -209,7 +218,7 @@ def test_a_trial_from_start_to_report(
         ana.get_by_label("Another CSV or Excel export, read through a profile").check()
         ana.get_by_label("Profile (only for another export)").set_input_files(str(MESSY_PROFILE))
         ana.get_by_role("button", name="Import").click()
-        run_jobs()
+        in_thread(run_jobs)
         ana.reload()
         expect(ana.get_by_text(re.compile(r"records read: \d+ loaded"))).to_be_visible()
         shoot(ana, "04-analyst-imported")
@@ -219,9 +228,9 @@ def test_a_trial_from_start_to_report(
         eva.get_by_role("link", name="Analyse the trial").click()
         expect(eva.get_by_label("Confirmatory")).to_be_checked()
         eva.get_by_role("button", name="Run the analysis").click()
-        run_jobs()
-        run = AnalysisRun.objects.get()
-        assert run.status == AnalysisRun.Status.DONE, [j.traceback for j in failed_jobs()]
+        in_thread(run_jobs)
+        run = in_thread(AnalysisRun.objects.get)
+        assert run.status == AnalysisRun.Status.DONE, in_thread(failed_jobs)
         eva.reload()
         expect(eva.locator("#run-status")).to_have_text("Finished")
         shoot(eva, "05-analysis-finished")

@@ -10,11 +10,9 @@ import datetime as dt
 import os
 from collections.abc import Callable
 from pathlib import Path
-from threading import Thread
 
 import pytest
 from django.core import mail
-from django.db import connections
 from django.utils import timezone
 from icalendar import Calendar
 from playwright.sync_api import Page, expect
@@ -27,27 +25,12 @@ from threshold.web.organisations.models import LocalAuthority
 from threshold.web.programme import services
 from threshold.web.programme.reminders import reminders_daily
 from threshold.web.reminders.models import AuthorityReminderDefaults, PersonReminderChoices
-from web.functional.browser import assert_accessible, checked_page, chromium, sign_in
+from web.functional.browser import assert_accessible, checked_page, chromium, in_thread, sign_in
 
 pytestmark = pytest.mark.functional
 
 SHOTS = os.environ.get("THRESHOLD_SHOTS")
 SITE = "https://threshold.example.gov.uk"
-
-
-def in_thread(work: Callable[[], object]) -> None:
-    """Run `work` in a thread of its own, away from Playwright's event loop (and close its
-    database connection after)."""
-
-    def run() -> None:
-        try:
-            work()
-        finally:
-            connections.close_all()
-
-    thread = Thread(target=run)
-    thread.start()
-    thread.join()
 
 
 def shot(page: Page, name: str) -> None:
