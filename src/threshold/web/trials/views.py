@@ -27,7 +27,7 @@ from threshold.web.accounts.selectors import authorities_where
 from threshold.web.organisations.models import School
 from threshold.web.programme.models import Programme
 from threshold.web.supervision.services import IdentifyingDetailsFound
-from threshold.web.trials import deidentified, files, selectors, services, setup_selectors
+from threshold.web.trials import deidentified, files, selectors, services
 from threshold.web.trials.forms import (
     PowerForm,
     RandomiseForm,
@@ -135,15 +135,15 @@ def trial_detail(request: HttpRequest, pk: int) -> HttpResponse:
             messages.info(request, MSG_RESUMED)
         except TrialError as error:
             messages.error(request, str(error))
-    allocation = list(setup_selectors.trial_allocation(trial))
+    allocation = list(selectors.trial_allocation(trial))
     context = {
         "trial": trial,
         "can_manage": can_manage,
         "can_analyse": selectors.trial_allows(request.user, trial, Permission.TRIALS_ANALYSE),
         "can_export": deidentified.export_scope(request.user, trial) is not None,
         "authorities": selectors.trial_authorities(trial),
-        "schools": setup_selectors.trial_schools(trial).count(),
-        "protocol": setup_selectors.protocol_on_file(trial),
+        "schools": selectors.trial_schools(trial).count(),
+        "protocol": selectors.protocol_on_file(trial),
         "allocation": allocation,
         "treatment": sum(1 for e in allocation if e.arm == "treatment"),
         "withdrawals": [e for e in allocation if e.withdrawn_on],
@@ -156,7 +156,7 @@ def trial_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(Permission.TRIALS_MANAGE)
 def trial_schools(request: HttpRequest, pk: int) -> HttpResponse:
     trial = _trial(request, pk, manage=True)
-    candidates = setup_selectors.trial_candidates(trial)
+    candidates = selectors.trial_candidates(trial)
     selectable = [c.school for c in candidates if not c.refusal]
     data = None
     if request.method == "POST":
@@ -202,10 +202,10 @@ def _design_error(form: PowerForm, error: InputError) -> None:
 @permission_required(Permission.TRIALS_VIEW)
 def trial_power(request: HttpRequest, pk: int) -> HttpResponse:
     trial = _trial(request, pk)
-    chosen = setup_selectors.trial_schools(trial).count()
+    chosen = selectors.trial_schools(trial).count()
     initial = {
         "units": chosen,
-        "blocks": setup_selectors.design_blocks(trial),
+        "blocks": selectors.design_blocks(trial),
         "r2": 0.5,
         "attrition": 0.1,
         "alpha": 0.05,
@@ -281,8 +281,8 @@ def trial_lock(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "trial": trial,
         "form": form,
-        "schools": setup_selectors.trial_schools(trial).count(),
-        "protocol": setup_selectors.protocol_on_file(trial),
+        "schools": selectors.trial_schools(trial).count(),
+        "protocol": selectors.protocol_on_file(trial),
         "draw": _public_draw(trial),
     }
     return render(request, "trials/lock.html", context)
@@ -313,7 +313,7 @@ def trial_randomise(request: HttpRequest, pk: int) -> HttpResponse:
         ),
     )
     if done is not None:
-        arms = [e.arm for e in setup_selectors.trial_allocation(done)]
+        arms = [e.arm for e in selectors.trial_allocation(done)]
         messages.success(
             request,
             MSG_RANDOMISED.format(treatment=arms.count("treatment"), control=arms.count("control")),
@@ -328,7 +328,7 @@ def trial_randomise(request: HttpRequest, pk: int) -> HttpResponse:
 def trial_withdraw(request: HttpRequest, pk: int, urn: int) -> HttpResponse:
     trial = _trial(request, pk, manage=True)
     school = get_object_or_404(School.objects.select_related("authority"), urn=urn)
-    if not setup_selectors.trial_allocation(trial).filter(school=school).exists():
+    if not selectors.trial_allocation(trial).filter(school=school).exists():
         raise Http404
     form = WithdrawForm(request.POST or None)
     enrolment = _saved(
