@@ -106,3 +106,96 @@ def test_non_numbers_name_the_row_and_column(table):
         analyse_table(
             broken, arm="group", treatment="T", outcome="post", software="t", source="trial.csv"
         )
+
+
+ARGS = {"arm": "group", "treatment": "T", "outcome": "post", "software": "t", "source": "u.csv"}
+
+
+@pytest.mark.parametrize("coding", [("1.0", "0.0"), ("Y", "N"), ("TRUE", "false"), (" yes", "no")])
+def test_missing_baseline_flags_are_read_in_every_common_coding(table, coding):
+    """A flag written 1.0/0.0 or Y/N is read as a flag, never ignored (zeros used as baselines)."""
+    flagged = table.assign(
+        pre=table["pre"].fillna(0.0), flag=np.where(table["pre"].isna(), *coding)
+    )
+    with_flag = analyse_table(flagged, baseline="pre", baseline_missing="flag", **ARGS)
+    blank = analyse_table(table, baseline="pre", **ARGS)
+    assert with_flag.primary.coef == pytest.approx(blank.primary.coef, rel=1e-12)
+
+
+def test_an_unreadable_flag_names_the_row(table):
+    flagged = table.assign(flag="0").astype({"flag": object})
+    flagged.loc[7, "flag"] = "maybe"
+    with pytest.raises(InputError, match=r"u.csv row 8, column 'flag': 'maybe' is not a missing"):
+        analyse_table(flagged, baseline="pre", baseline_missing="flag", **ARGS)
+
+
+def test_a_blank_stratum_is_refused_not_merged(table):
+    blanks = table.astype({"stratum": object})
+    blanks.loc[3, "stratum"] = None
+    with pytest.raises(InputError, match=r"u.csv row 4, column 'stratum': the stratum is blank"):
+        analyse_table(blanks, strata="stratum", **ARGS)
+
+
+def test_a_blank_arm_is_refused_not_counted_as_control(table):
+    blanks = table.astype({"group": object})
+    blanks.loc[11, "group"] = " "
+    with pytest.raises(InputError, match=r"u.csv row 12, column 'group': the arm is blank"):
+        analyse_table(blanks, **ARGS)
+
+
+def test_a_third_arm_needs_control_and_its_rows_are_reported_left_out(table):
+    three = table.copy()
+    three.loc[:14, "group"] = "waitlist"
+    with pytest.raises(InputError, match=r"3 arm values \(C, T, waitlist\).*--control"):
+        analyse_table(three, **ARGS)
+    results = analyse_table(three, control="C", **ARGS)
+    two = analyse_table(table.iloc[15:], **ARGS)
+    assert results.primary.coef == pytest.approx(two.primary.coef, rel=1e-12)
+    assert any(
+        "15 row(s) with group other than 'T' and 'C' were left out" in n for n in results.notes
+    )
+
+
+def test_numeric_arms_are_compared_as_numbers(table):
+    numeric = table.assign(group=np.where(table["group"] == "T", "1.0", "0.0"))
+    results = analyse_table(numeric, **{**ARGS, "treatment": "1"})
+    reference = analyse_table(table, **ARGS)
+    assert results.primary.coef == pytest.approx(reference.primary.coef, rel=1e-12)
+
+
+def test_repeated_ids_are_refused_and_repeated_rows_reported(table):
+    with_ids = table.assign(school=[f"S{i}" for i in range(len(table))])
+    doubled = pd.concat([with_ids, with_ids.iloc[[4]]], ignore_index=True)
+    with pytest.raises(InputError, match=r"rows 5, 121, column 'school': the id 'S4' appears"):
+        analyse_table(doubled, unit_id="school", **ARGS)
+    results = analyse_table(doubled, **ARGS)
+    assert any("1 row(s) repeat another row exactly (rows 121)" in n for n in results.notes)
+
+
+def test_treatment_confounded_with_strata_is_refused(table):
+    confounded = table.assign(stratum=table["group"] + "-block")
+    with pytest.raises(InputError, match=r"'treated' is fully determined by the other regressors"):
+        analyse_table(confounded, strata="stratum", **ARGS)
+
+
+def test_the_outcome_as_its_own_baseline_is_refused(table):
+    with pytest.raises(InputError, match="the outcome 'post' is also given as the baseline"):
+        analyse_table(table, baseline="post", **ARGS)
+    with pytest.raises(InputError, match="the outcome 'post' is also given as a covariate"):
+        analyse_table(table, covariates=("post",), **ARGS)
+
+
+def test_clustered_errors_need_a_named_cluster_column(table):
+    with pytest.raises(InputError, match="--se cluster needs --cluster COLUMN"):
+        analyse_table(table, strata="stratum", se="cluster", **ARGS)
+    with pytest.raises(InputError, match="without --se cluster"):
+        analyse_table(table, cluster="stratum", **ARGS)
+    clustered = table.assign(la=np.arange(len(table)) % 12)
+    results = analyse_table(clustered, cluster="la", se="cluster", **ARGS)
+    sample = table["post"].notna()
+    design = sm.add_constant((table["group"] == "T").astype(float).rename("treated"))
+    reference = sm.OLS(table.loc[sample, "post"], design[sample]).fit(
+        cov_type="cluster", cov_kwds={"groups": clustered.loc[sample, "la"]}, use_t=True
+    )
+    assert results.primary.se == pytest.approx(reference.bse["treated"], rel=1e-9)
+    assert results.primary.specification["n"] == sample.sum()

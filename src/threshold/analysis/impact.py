@@ -19,6 +19,14 @@ from threshold.model import Arm, InputError
 
 MSG_UNKNOWN_OUTCOME = "no outcome {name!r} in the analysis data (outcomes: {known})"
 MSG_EMPTY_ARM = "outcome {name!r}: no {arm} school has a value, so there is nothing to compare"
+MSG_CONFOUNDED = (
+    "outcome {name!r}: {term!r} is fully determined by the other regressors ({others}), for "
+    "example every stratum holds one arm only, so there is no comparison to estimate; merge "
+    "such strata or leave the confounded column out"
+)
+CONFOUNDED_TOLERANCE = 1e-10
+"""A term whose residual on the other regressors keeps less than this share of its variation
+is taken as fully determined by them."""
 MSG_MULTIPLICITY = "multiplicity method {method!r} must be one of: hochberg, holm, bonferroni, none"
 
 _MULTIPLETESTS = {"hochberg": "simes-hochberg", "holm": "holm", "bonferroni": "bonferroni"}
@@ -37,12 +45,14 @@ def estimate_itt(
     per_pupil: bool = True,
     weights: str | None = None,
     term: str = "treated",
+    cluster_column: str = "block",
 ) -> Estimate:
     """The ITT estimate for one outcome over non-withdrawn schools with a value (and `include`).
     The % point change (coefficient × 100) is reported for per-pupil rates only. `weights`
     names a units column used as analytic weights (Stata's aweight; for example pupils on roll,
     so the estimate is per pupil rather than per school). `term` is the
-    regressor reported (another than `treated` for an interaction among the covariates)."""
+    regressor reported (another than `treated` for an interaction among the covariates);
+    se='cluster' clusters on the units column `cluster_column` (the strata, unless told)."""
     if outcome not in data.outcomes:
         raise InputError(MSG_UNKNOWN_OUTCOME.format(name=outcome, known=", ".join(data.outcomes)))
     units, frame = data.units, data.outcomes[outcome]
@@ -56,8 +66,9 @@ def estimate_itt(
             raise InputError(MSG_EMPTY_ARM.format(name=outcome, arm=arm.value))
     y = frame.loc[sample, "y"].astype(float)
     design = itt_design(units.loc[sample], frame.loc[sample, "baseline"], covariates)
-    clusters = units.loc[sample, "block"] if se == "cluster" else None
+    clusters = units.loc[sample, cluster_column] if se == "cluster" else None
     weight = units.loc[sample, weights].astype(float) if weights else None
+    _refuse_confounded(design, term, outcome)
     fit = fit_ols(y, design, se=se, clusters=clusters, alpha=alpha, weights=weight)
     effect = fit.estimate(term)
     y_t, y_c = y[treated[sample]], y[~treated[sample]]
@@ -163,6 +174,28 @@ def itt_design(units: pd.DataFrame, baseline: pd.Series, covariates: Sequence[st
             )
             design = design.join(dummies.iloc[:, 1:])
     return design
+
+
+def _refuse_confounded(design: pd.DataFrame, term: str, outcome: str) -> None:
+    """Refuse `term` when the other regressors (with the constant) span it: the regression would
+    otherwise drop one of them and report a number for a comparison that does not exist."""
+    if term not in design.columns:
+        return
+    target = design[term].to_numpy(dtype=float)
+    others = design.drop(columns=term)
+    X = np.column_stack([np.ones(len(design)), others.to_numpy(dtype=float)])
+    fitted = X @ np.linalg.lstsq(X, target, rcond=None)[0]
+    total = float(((target - target.mean()) ** 2).sum())
+    if total > 0 and float(((target - fitted) ** 2).sum()) <= CONFOUNDED_TOLERANCE * total:
+        raise InputError(
+            MSG_CONFOUNDED.format(name=outcome, term=term, others=_listed(others.columns))
+        )
+
+
+def _listed(names: pd.Index, shown: int = 8) -> str:
+    return ", ".join(names[:shown]) + (
+        f" and {len(names) - shown} more" if len(names) > shown else ""
+    )
 
 
 def _arm(values: pd.Series, members: pd.Index, sample: pd.Series, alpha: float) -> ArmSummary:

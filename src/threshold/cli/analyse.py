@@ -56,6 +56,14 @@ def analyse(
         str | None, typer.Option(help="Flat table: the arm value that is treatment.")
     ] = None,
     outcome: Annotated[str | None, typer.Option(help="Flat table: the outcome column.")] = None,
+    control: Annotated[
+        str | None,
+        typer.Option(help="Flat table: the arm value that is control (needed with 3+ arms)."),
+    ] = None,
+    unit_id: Annotated[
+        str | None,
+        typer.Option("--id", help="Flat table: the unit id column (repeated ids are refused)."),
+    ] = None,
     baseline: Annotated[str | None, typer.Option(help="Flat table: the baseline column.")] = None,
     baseline_missing: Annotated[
         str | None, typer.Option(help="Flat table: a 0/1 column flagging a missing baseline.")
@@ -66,7 +74,12 @@ def analyse(
     strata: Annotated[
         str | None, typer.Option(help="Flat table: the strata (block) column.")
     ] = None,
-    se: Annotated[str, typer.Option(help="Flat table: hc1, hc2, hc3 or classical.")] = "hc1",
+    cluster: Annotated[
+        str | None, typer.Option(help="Flat table: the cluster column, for --se cluster.")
+    ] = None,
+    se: Annotated[
+        str, typer.Option(help="Flat table: hc1, hc2, hc3, classical or cluster (with --cluster).")
+    ] = "hc1",
 ) -> None:
     """Estimate a protocol's outcomes on contract tables (PROTOCOL --data DIR [--store STORE …]),
     or one outcome of any two-arm trial in a flat table (--table … --arm … --treatment …
@@ -81,10 +94,13 @@ def analyse(
             arm=arm,
             treatment=treatment,
             outcome=outcome,
+            control=control,
+            unit_id=unit_id,
             baseline=baseline,
             baseline_missing=baseline_missing,
             covariates=tuple(covariate or ()),
             strata=strata,
+            cluster=cluster,
             se=se,
             source=str(table),
             software=f"threshold {version('threshold')}",
