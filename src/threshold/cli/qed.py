@@ -32,7 +32,13 @@ def compare_command(
     count: Annotated[str, typer.Option(help="Column of (non-urgent) contacts.")],
     exposure: Annotated[str, typer.Option(help="Column of exposure, e.g. DSL-years.")],
     out: Annotated[Path, typer.Option(help="Directory for results.json and the report.")],
-    unit: Annotated[str | None, typer.Option(help="Column of unit ids (clusters).")] = None,
+    unit: Annotated[
+        str | None, typer.Option(help="Column of unit ids (one row each; clusters for DiD).")
+    ] = None,
+    comparison: Annotated[
+        str | None,
+        typer.Option(help="The value of --group compared (needed with 3+ groups)."),
+    ] = None,
     any_threshold: Annotated[
         int, typer.Option(help="A unit 'made contact' with at least this many contacts.")
     ] = 1,
@@ -69,6 +75,7 @@ def compare_command(
         count=count,
         exposure=exposure,
         unit=unit,
+        comparison=comparison,
         covariates=tuple(covariate or ()),
         model=model,  # type: ignore[arg-type]  # validated by compare
         weighting=weighting,  # type: ignore[arg-type]

@@ -46,6 +46,24 @@ MSG_COST_NEEDS_ROLLOUT = "--cost-per-call needs --rollout (the number of DSLs at
 MSG_ROLLOUT = "rollout is {value}: it must be positive"
 MSG_WEIGHTING_NEEDS_COVARIATES = "weighting {method!r} needs at least one covariate"
 MSG_THRESHOLD = "any_threshold is {value}: it must be at least 1"
+MSG_FRACTIONAL = "column {column!r} row {row}: {value} is not a whole number; counts are whole"
+MSG_BLANK_GROUP = "column {column!r} row {row}: the group is blank; give every unit its group"
+MSG_THIRD_GROUP = (
+    "column {column!r} has {n} groups ({values}): give --comparison VALUE to compare "
+    "{treated!r} with one of them (the other rows are left out and reported)"
+)
+MSG_NO_COMPARISON_VALUE = "no row has {column} = {value!r}: its values are {values}"
+MSG_COMPARISON_IS_TREATED = "--comparison {value!r} is also the treated value"
+MSG_DUPLICATE_UNIT = (
+    "column {column!r} rows {rows}: the unit {value!r} appears more than once; give one row per "
+    "unit"
+)
+MSG_NO_EVENTS = (
+    "the {group} group has no {column} at all (0 over {exposure:g} of exposure in {units} "
+    "units): the rate ratio would be {ratio} with no meaningful confidence interval; compare a "
+    "longer period or more units"
+)
+NOTE_LEFT_OUT = "{n} row(s) of other groups ({values}) were left out of the comparison."
 
 
 @dataclass(frozen=True)
@@ -57,6 +75,7 @@ class CompareConfig:
     count: str
     exposure: str
     unit: str | None = None
+    comparison: str | None = None
     covariates: tuple[str, ...] = ()
     model: Model = "poisson"
     weighting: Weighting = "none"
@@ -80,6 +99,7 @@ def compare(
     count: str,
     exposure: str,
     unit: str | None = None,
+    comparison: object = None,
     covariates: Sequence[str] = (),
     model: Model = "poisson",
     weighting: Weighting = "none",
@@ -99,13 +119,16 @@ def compare(
     asked, difference-in-differences, covariate weighting and savings at full roll-out.
 
     Covariates enter the weights when `weighting` is "ipw" or "entropy", else the regression.
+    With more than two groups, `comparison` names the one compared (the others are left out
+    and reported). Whole counts, one row per unit and events in both groups are required.
     """
     config = CompareConfig(
-        group, str(treated), count, exposure, unit, tuple(covariates), model, weighting,
+        group, str(treated), count, exposure, unit,
+        None if comparison is None else str(comparison), tuple(covariates), model, weighting,
         earlier_count, earlier_exposure, rollout, cost_per_call, any_threshold, any_method,
         alpha, draws, seed, unit_label,
     )  # fmt: skip
-    data, is_treated = _validated(units, config)
+    data, is_treated, notes = _validated(units, config)
     y = data[count].to_numpy(float)
     e = data[exposure].to_numpy(float)
     x = data[list(config.covariates)]
@@ -133,7 +156,6 @@ def compare(
     savings = None
     if rollout is not None:
         savings = _savings(fit, X, e, w, is_treated, config)
-    notes = []
     if weighting != "none":
         notes.append(
             f"Comparison {unit_label}s weighted by {weighting} to the treated group (ATT); "
@@ -152,7 +174,9 @@ def compare(
     )
 
 
-def _validated(units: pd.DataFrame, c: CompareConfig) -> tuple[pd.DataFrame, np.ndarray]:
+def _validated(units: pd.DataFrame, c: CompareConfig) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """The rows compared with their columns as numbers, which are treated, and notes on rows
+    left out; any input that would give a number without meaning is an InputError."""
     for name, value, choices in (
         ("model", c.model, get_args(Model)),
         ("weighting", c.weighting, get_args(Weighting)),
@@ -187,19 +211,75 @@ def _validated(units: pd.DataFrame, c: CompareConfig) -> tuple[pd.DataFrame, np.
             raise InputError(
                 MSG_NOT_NUMERIC.format(column=column, row=row + 1, value=data[column][row])
             )
-        for message, invalid in ((MSG_NEGATIVE, numbers < 0), (MSG_EXPOSURE, numbers <= 0)):
-            if column in (counts if message is MSG_NEGATIVE else exposures) and invalid.any():
+        checks = (
+            (MSG_NEGATIVE, numbers < 0, counts),
+            (MSG_FRACTIONAL, numbers != np.floor(numbers), counts),
+            (MSG_EXPOSURE, numbers <= 0, exposures),
+        )
+        for message, invalid, columns in checks:
+            if column in columns and invalid.any():
                 row = int(invalid.idxmax())
                 raise InputError(message.format(column=column, row=row + 1, value=numbers[row]))
         data[column] = numbers
-    labels = data[c.group].astype(str)
-    is_treated = (labels == c.treated).to_numpy()
-    if not is_treated.any():
-        values = sorted(labels.unique())
-        raise InputError(MSG_NO_TREATED.format(column=c.group, value=c.treated, values=values))
+    if c.unit:
+        _refuse_duplicate_units(data, c.unit)
+    data, notes = _two_groups(data, c)
+    is_treated = (data[c.group].astype(str).str.strip() == c.treated.strip()).to_numpy()
     if is_treated.all():
         raise InputError(MSG_NO_COMPARISON.format(column=c.group, value=c.treated))
-    return data, is_treated
+    for label, mask in ((f"treated ({c.treated})", is_treated), ("comparison", ~is_treated)):
+        for count, exposure in zip(counts, exposures, strict=True):
+            if data.loc[mask, count].sum() == 0:
+                raise InputError(
+                    MSG_NO_EVENTS.format(
+                        group=label,
+                        column=count,
+                        exposure=float(data.loc[mask, exposure].sum()),
+                        units=int(mask.sum()),
+                        ratio="0" if mask is is_treated else "infinite",
+                    )
+                )
+    return data, is_treated, notes
+
+
+def _two_groups(data: pd.DataFrame, c: CompareConfig) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of the treated and comparison groups: refuses blank groups, and a third group
+    unless `comparison` names the one compared (then the others are left out, with a note)."""
+    labels = data[c.group].astype(str).str.strip()
+    blank = data[c.group].isna() | (labels == "")
+    if blank.any():
+        raise InputError(MSG_BLANK_GROUP.format(column=c.group, row=int(blank.idxmax()) + 1))
+    values = sorted(labels.unique())
+    if c.treated.strip() not in values:
+        raise InputError(MSG_NO_TREATED.format(column=c.group, value=c.treated, values=values))
+    if c.comparison is None:
+        if len(values) > 2:
+            raise InputError(
+                MSG_THIRD_GROUP.format(
+                    column=c.group, n=len(values), values=", ".join(values), treated=c.treated
+                )
+            )
+        return data, []
+    wanted = c.comparison.strip()
+    if wanted == c.treated.strip():
+        raise InputError(MSG_COMPARISON_IS_TREATED.format(value=c.comparison))
+    if wanted not in values:
+        raise InputError(
+            MSG_NO_COMPARISON_VALUE.format(column=c.group, value=c.comparison, values=values)
+        )
+    kept = labels.isin([c.treated.strip(), wanted])
+    others = sorted(labels[~kept].unique())
+    notes = [NOTE_LEFT_OUT.format(n=int((~kept).sum()), values=", ".join(others))] if others else []
+    return data[kept].reset_index(drop=True), notes
+
+
+def _refuse_duplicate_units(data: pd.DataFrame, column: str) -> None:
+    ids = data[column].astype(str).str.strip()
+    repeated = ids[ids.duplicated(keep=False)]
+    if len(repeated):
+        value = repeated.iloc[0]
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero((ids == value).to_numpy()))
+        raise InputError(MSG_DUPLICATE_UNIT.format(column=column, rows=rows, value=value))
 
 
 def _specification(

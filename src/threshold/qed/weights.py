@@ -14,12 +14,14 @@ before and after share a denominator; effective sample size is (Σw)² / Σw².
 
 from __future__ import annotations
 
+import warnings
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import optimize
+from statsmodels.tools.sm_exceptions import PerfectSeparationError, PerfectSeparationWarning
 
 from threshold.model import InputError
 from threshold.qed.results import Balance
@@ -32,6 +34,14 @@ MSG_ENTROPY_FAILED = (
     "mean lies outside the comparison group's range; drop or recode that covariate"
 )
 MSG_CONSTANT_COVARIATE = "covariate {column!r} does not vary: drop it from --covariate"
+MSG_NO_OVERLAP = (
+    "{method} weighting: the covariates {covariates} separate the groups (no comparison unit "
+    "resembles the treated ones), so the weights rest on {effective:.1f} comparison unit(s) of "
+    "{units}; drop or coarsen covariates, or compare without weighting"
+)
+MIN_EFFECTIVE_COMPARISON = 5.0
+"""Fewer effective comparison units than this (Kish's (Σw)²/Σw²) and the weighted comparison
+is refused: the rate ratio would rest on one or two units."""
 
 
 def balancing_weights(x: pd.DataFrame, treated: np.ndarray, method: Weighting) -> np.ndarray:
@@ -43,7 +53,20 @@ def balancing_weights(x: pd.DataFrame, treated: np.ndarray, method: Weighting) -
     xt, xc = values[treated], values[~treated]
     if method == "ipw":
         design = sm.add_constant(values, has_constant="add")
-        p = sm.Logit(treated.astype(float), design).fit(disp=0).predict(design)[~treated]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PerfectSeparationWarning)
+            try:
+                fitted = sm.Logit(treated.astype(float), design).fit(disp=0)
+            except (PerfectSeparationWarning, PerfectSeparationError):
+                raise InputError(
+                    MSG_NO_OVERLAP.format(
+                        method=method,
+                        covariates=list(x.columns),
+                        effective=0.0,
+                        units=int((~treated).sum()),
+                    )
+                ) from None
+        p = fitted.predict(design)[~treated]
         w = p / (1 - p)
     else:
         target = xt.mean(axis=0)
@@ -66,6 +89,16 @@ def balancing_weights(x: pd.DataFrame, treated: np.ndarray, method: Weighting) -
         w = np.exp(z - z.max())
         if np.abs((w / w.sum()) @ centred).max() > BALANCE_TOL:
             raise InputError(MSG_ENTROPY_FAILED.format(covariates=list(x.columns)))
+    effective = float(w.sum() ** 2 / (w**2).sum()) if w.sum() > 0 else 0.0
+    if effective < MIN_EFFECTIVE_COMPARISON:
+        raise InputError(
+            MSG_NO_OVERLAP.format(
+                method=method,
+                covariates=list(x.columns),
+                effective=effective,
+                units=int((~treated).sum()),
+            )
+        )
     weights[~treated] = w * (~treated).sum() / w.sum()
     return weights
 
