@@ -179,3 +179,12 @@ def test_cli_diagnoses_a_synthetic_worlds_primary_outcome():
     assert output["spec"]["median_split"] == "pct_fsm"
     assert output["power"] > 0.5
     assert 0.9 < output["coverage"] < 0.98
+
+
+@pytest.mark.parametrize(("units", "blocks"), [(30, 30), (30, 40), (20, 19)])
+def test_more_blocks_than_the_estimator_can_carry_is_refused(units, blocks):
+    """Once power 0, coverage 0 and SE NaN were reported as if they were a diagnosis."""
+    frame = pd.DataFrame({"unit": np.arange(units), "block": np.arange(units) % blocks})
+    spec = RandomisationSpec(unit="unit", method="alternating", block_by=("block",))
+    with pytest.raises(InputError, match=r"residual degrees of freedom .* no block-adjusted"):
+        diagnose(frame, spec, effect_sd=0.3, rng=np.random.default_rng(0), replicates=50)

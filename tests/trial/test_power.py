@@ -186,3 +186,10 @@ def test_cli_reports_bad_input_without_a_traceback():
     assert result.returncode == 2
     assert "units=1 must be at least 2" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("option", [{"icc": 0.1}, {"r2_within": 0.3}])
+def test_a_cluster_parameter_without_a_cluster_size_is_refused(option):
+    """Once `design mdes --icc 0.1` without --cluster-size silently ran a design of units."""
+    with pytest.raises(InputError, match=r"describes a cluster design, but no cluster size"):
+        Design(units=100, **option)

@@ -32,6 +32,11 @@ MSG_OUTCOME = (
     "the outcome column {column!r} must be numeric and complete; row {row} holds {value!r}"
 )
 MSG_REPLICATES = "replicates={value} must be at least 10"
+MSG_NO_COMPARISON = (
+    "{units} units in {blocks} blocks leave {df} residual degrees of freedom for the planned "
+    "estimator (treatment, block dummies and baseline): no block-adjusted comparison is "
+    "possible; use fewer blocks or more units"
+)
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,9 @@ def diagnose(
         base = pd.Series(signal)
         scale = 1.0
     covariates = _covariates(base, blocks)
+    df = n - _orthonormal_basis(covariates).shape[1] - 1
+    if df < 1:
+        raise InputError(MSG_NO_COMPARISON.format(units=n, blocks=len(np.unique(blocks)), df=df))
     tau = effect_sd * scale
     with_effect = fit_many(y0 + tau * treated, treated, covariates)
     null = fit_many(y0, treated, covariates)

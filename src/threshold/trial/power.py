@@ -25,6 +25,10 @@ from threshold.model import InputError
 
 MSG_RANGE = "{name}={value!r} must be {rule}"
 MSG_TOO_FEW = "{units} analysed units leave {df} degrees of freedom; the design needs more units"
+MSG_ICC_WITHOUT_CLUSTERS = (
+    "{name}={value!r} describes a cluster design, but no cluster size was given: give "
+    "--cluster-size (pupils or DSLs per school), or leave {name} out for a design of units"
+)
 MSG_UNREACHABLE = "no design with up to {limit:,} units detects an effect of {effect} SD"
 
 Sides = Literal["two", "one"]
@@ -63,6 +67,10 @@ class Design:
         _check(
             "attrition", self.attrition, 0 <= self.attrition < 1, "from 0 up to (not including) 1"
         )
+        if self.cluster_size is None:
+            for name, value in (("icc", self.icc), ("r2_within", self.r2_within)):
+                if value:
+                    raise InputError(MSG_ICC_WITHOUT_CLUSTERS.format(name=name, value=value))
         if self.cluster_size is not None:
             _check("cluster_size", self.cluster_size, self.cluster_size >= 1, "at least 1")
             _check("icc", self.icc, 0 <= self.icc <= 1, "between 0 and 1")
