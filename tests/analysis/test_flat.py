@@ -9,6 +9,7 @@ import statsmodels.api as sm
 
 from threshold.analysis import analyse_table
 from threshold.model import InputError
+from threshold.report import write_report
 
 
 @pytest.fixture
@@ -199,3 +200,14 @@ def test_clustered_errors_need_a_named_cluster_column(table):
     )
     assert results.primary.se == pytest.approx(reference.bse["treated"], rel=1e-9)
     assert results.primary.specification["n"] == sample.sum()
+
+
+def test_every_dropped_column_is_listed_in_the_results_and_the_report(table, tmp_path):
+    doubled = table.assign(x2=2 * table["x"])
+    results = analyse_table(doubled, covariates=("x", "x2"), **ARGS)
+    assert results.primary.dropped == ("x2",)
+    note = "post (primary): dropped as collinear with the regressors before them: x2."
+    assert note in results.to_dict()["notes"]
+    write_report(results, tmp_path)
+    assert note in (tmp_path / "report.md").read_text()
+    assert note in (tmp_path / "report.html").read_text()

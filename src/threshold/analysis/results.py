@@ -55,6 +55,11 @@ class Estimate:
         return values
 
 
+NOTE_DROPPED = (
+    "{outcome} ({analysis}): dropped as collinear with the regressors before them: {columns}."
+)
+
+
 @dataclass(frozen=True)
 class Results:
     """Everything an analysis produced, for the report and results.json."""
@@ -83,6 +88,19 @@ class Results:
     def primary(self) -> Estimate:
         return next(e for e in self.estimates if e.analysis == "primary")
 
+    @property
+    def all_notes(self) -> tuple[str, ...]:
+        """The notes, then one for each estimate whose model dropped collinear columns (the
+        report lists them all, so no adjustment disappears unseen)."""
+        dropped = tuple(
+            NOTE_DROPPED.format(
+                outcome=e.outcome, analysis=e.analysis, columns=", ".join(e.dropped)
+            )
+            for e in self.estimates
+            if e.dropped
+        )
+        return (*self.notes, *dropped)
+
     def tidy(self) -> pd.DataFrame:
         rows = []
         for estimate in self.estimates:
@@ -105,7 +123,7 @@ class Results:
             "multiplicity": self.multiplicity,
             "standard_errors": self.standard_errors,
             "software": self.software,
-            "notes": list(self.notes),
+            "notes": list(self.all_notes),
             "randomisation_inference": self.randomisation_inference,
             "randomisation": self.randomisation,
             "distributions": self.distributions,

@@ -31,8 +31,8 @@ def to_markdown(
     parts.append("## Figures\n")
     parts += [markdown_figure(figure) for figure in figures]
     parts.append("## Methods\n\n" + "\n\n".join(methods(results)) + "\n")
-    if results.notes:
-        parts.append("## Notes\n\n" + "\n".join(f"- {note}" for note in results.notes) + "\n")
+    if results.all_notes:
+        parts.append("## Notes\n\n" + "\n".join(f"- {note}" for note in results.all_notes) + "\n")
     parts.append(f"\n_{footer(results)}_\n")
     return "\n".join(parts)
 
@@ -52,10 +52,10 @@ def to_html(
     body.append("<h2>Figures</h2>")
     body.extend(html_figure(figure) for figure in figures)
     body.append("<h2>Methods</h2>" + "".join(f"<p>{html.escape(p)}</p>" for p in methods(results)))
-    if results.notes:
+    if results.all_notes:
         body.append(
             "<h2>Notes</h2><ul>"
-            + "".join(f"<li>{html.escape(n)}</li>" for n in results.notes)
+            + "".join(f"<li>{html.escape(n)}</li>" for n in results.all_notes)
             + "</ul>"
         )
     body.append(f"<p class='footer'>{html.escape(footer(results))}</p>")

@@ -49,9 +49,9 @@ def to_docx(
     document.add_heading("Methods", level=2)
     for paragraph in methods(results):
         document.add_paragraph(paragraph)
-    if results.notes:
+    if results.all_notes:
         document.add_heading("Notes", level=2)
-        for note in results.notes:
+        for note in results.all_notes:
             document.add_paragraph(note, style="List Bullet")
     document.add_paragraph(footer(results))
     buffer = io.BytesIO()
