@@ -115,6 +115,10 @@ def test_pupil_weights_are_analytic_weights(setting):
     )
     assert robustness["pupil_weights"].coef == pytest.approx(reference.params["treated"], rel=1e-9)
     assert robustness["pupil_weights"].se == pytest.approx(reference.bse["treated"], rel=1e-6)
+    assert robustness["pupil_weights"].description == (
+        "Weighted by pupils on roll (analytic weights on pupils_on_roll: Stata's aweight, "
+        "not frequency weights)"
+    )
 
 
 def test_alternative_baseline_and_exclusion_change_the_sample_or_baseline(setting):

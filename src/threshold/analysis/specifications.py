@@ -3,7 +3,8 @@
 Robustness (`[[robustness]]`): `binary` (any event, linear probability model), `poisson` (the
 count with pupils as exposure, robust SE; schools in blocks with no events are dropped, as
 Stata does), `complete_case` (schools with a baseline), `alternative_baseline` (another
-baseline window), `weights` (frequency weights), `covariates` (added covariates),
+baseline window), `weights` (analytic weights, Stata's aweight: each school's rate weighted by, say, its pupils —
+the report says so whatever the protocol's description), `covariates` (added covariates),
 `fixed_effects` (for example SSW fixed effects), `exclude` (drop named LAs).
 Subgroups (`[[subgroup]]`): `windows` (a separate model per window, each with the matching
 baseline window a year earlier) and `interaction` (treatment × a school characteristic: the
@@ -29,6 +30,7 @@ from threshold.analysis.results import Estimate
 from threshold.model import InputError
 from threshold.trial import Outcome, Protocol, Specification
 
+WEIGHTS_SAID = " (analytic weights on {variable}: Stata's aweight, not frequency weights)"
 MSG_NO_VARIABLE = "subgroup {name}: the schools have no characteristic {variable!r}"
 MSG_ONE_LEVEL = "subgroup {name}: {variable!r} has a single value among analysed schools"
 MIN_PER_ARM = 10
@@ -120,7 +122,10 @@ def _robustness(
         values = [str(v) for v in settings["values"]]
         keep = ~data.units[str(settings.get("variable", "la_code"))].astype(str).isin(values)
         estimate = estimate_itt(data, primary.name, analysis=label, include=keep, **options)
-    yield replace(estimate, description=spec.description)
+    description = spec.description
+    if spec.kind == "weights":
+        description += WEIGHTS_SAID.format(variable=settings["variable"])
+    yield replace(estimate, description=description)
 
 
 def subgroup_estimates(
