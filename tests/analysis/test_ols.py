@@ -27,7 +27,6 @@ from threshold.analysis.ols import (
     MSG_MISSING,
     MSG_NO_REGRESSORS,
     MSG_NOT_NUMERIC,
-    MSG_TOO_FEW_CLUSTERS,
     MSG_TOO_FEW_OBS,
     MSG_UNKNOWN_SE,
     MSG_UNKNOWN_TERM,
@@ -36,6 +35,7 @@ from threshold.analysis.ols import (
     MSG_WEIGHT_WHOLE,
 )
 from threshold.model.errors import InputError
+from threshold.stats import MSG_TOO_FEW_CLUSTERS
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 STATA_SE = {

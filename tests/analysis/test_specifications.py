@@ -79,8 +79,12 @@ def test_binary_outcome_by_logit_drops_blocks_without_variation(setting):
     design = itt_design(data.units[kept], data.outcomes["nfa_contacts"]["baseline"][kept], ())
     design = sm.add_constant(design.drop(columns="baseline_missing"))
     reference = sm.Logit(any_nfa[kept], design).fit(disp=0, cov_type="HC0")
+    n = int(kept.sum())
+    stata_se = reference.bse["treated"] * np.sqrt(n / (n - 1))  # logit …, vce(robust)
     assert logit.coef == pytest.approx(reference.params["treated"], rel=1e-6)
-    assert logit.se == pytest.approx(reference.bse["treated"], rel=1e-5)
+    assert logit.se == pytest.approx(stata_se, rel=1e-5)
+    assert logit.ci_low == pytest.approx(logit.coef - 1.959963984540054 * stata_se, rel=1e-5)
+    assert "n/(n−1)" in logit.specification["standard_errors"]
 
 
 def test_poisson_with_exposure_and_all_zero_blocks_dropped(setting):
@@ -94,6 +98,14 @@ def test_poisson_with_exposure_and_all_zero_blocks_dropped(setting):
     kept = sample & (totals > 0).reindex(sample.index, fill_value=False)
     assert estimate.specification["n"] == kept.sum()
     assert np.isnan(estimate.glass_delta)
+    design = itt_design(data.units[kept], data.outcomes["nfa_contacts"]["baseline"][kept], ())
+    design = sm.add_constant(design.drop(columns="baseline_missing"))
+    reference = sm.GLM(
+        counts[kept], design, family=sm.families.Poisson(), exposure=pupils[kept]
+    ).fit(cov_type="HC0")
+    n = int(kept.sum())
+    assert estimate.coef == pytest.approx(reference.params["treated"], rel=1e-6)
+    assert estimate.se == pytest.approx(reference.bse["treated"] * np.sqrt(n / (n - 1)), rel=1e-5)
 
 
 def test_complete_case_uses_schools_with_a_baseline(setting):

@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import linalg, stats
 
 from threshold.model import InputError
+from threshold.stats import cluster_codes, sandwich, stata_factor
 
 SE = Literal["hc1", "hc2", "hc3", "classical", "cluster"]
 WeightKind = Literal["analytic", "frequency"]
@@ -39,7 +40,6 @@ MSG_WEIGHT_POSITIVE = "weights at row {row} is {value}: weights must be positive
 MSG_WEIGHT_WHOLE = "weights at row {row} is {value}: frequency weights must be whole numbers"
 MSG_NO_REGRESSORS = "no regressor to fit: every column of X is zero or there are none"
 MSG_TOO_FEW_OBS = "{n} observations for {k} parameters: need more observations than parameters"
-MSG_TOO_FEW_CLUSTERS = "{g} cluster(s): clustered standard errors need at least 2 clusters"
 MSG_LEVERAGE_ONE = (
     "row {row} has leverage 1 (the model fits it exactly), so {se} standard errors are undefined:"
     " use se='hc1' or remove the regressor that singles it out"
@@ -160,13 +160,13 @@ def fit_ols(
     if weights is not None:
         w = _numbers(_aligned(weights, "weights", X), "weights", X.index)
         _check_weights(w, weight_kind, X.index)
-    groups = None
+    groups, n_clusters = None, None
     if clusters is not None:
         labels = pd.Series(_aligned(clusters, "clusters", X))
         if labels.isna().any():
             row = X.index[int(np.flatnonzero(labels.isna())[0])]
             raise InputError(MSG_MISSING.format(column="clusters", row=row))
-        groups = pd.factorize(labels)[0]
+        groups, n_clusters = cluster_codes(labels)
     if weight_kind == "analytic":
         w = w * len(w) / w.sum()
         nobs = len(w)
@@ -189,31 +189,24 @@ def fit_ols(
     rss = float(w @ resid**2)
 
     df_resid: float = nobs - k
-    n_clusters = None
     if se == "classical":
         vcov = rss / (nobs - k) * bread
     elif se == "cluster":
-        n_clusters = int(groups.max()) + 1
-        if n_clusters < 2:
-            raise InputError(MSG_TOO_FEW_CLUSTERS.format(g=n_clusters))
-        scores = np.zeros((n_clusters, k))
-        np.add.at(scores, groups, (w * resid)[:, None] * x)
-        scale = n_clusters / (n_clusters - 1) * (nobs - 1) / (nobs - k)
-        vcov = scale * bread @ (scores.T @ scores) @ bread
+        scores = (w * resid)[:, None] * x
+        factor = stata_factor("regress", n=nobs, k=k, clusters=n_clusters)
+        vcov = sandwich(bread, scores, factor=factor, groups=groups)
         df_resid = n_clusters - 1
     else:
-        omega = resid**2 * (w**2 if weight_kind == "analytic" else w)
-        if se == "hc1":
-            omega = omega * nobs / (nobs - k)
-        else:
+        contribution = resid * (w if weight_kind == "analytic" else np.sqrt(w))
+        if se in ("hc2", "hc3"):
             # Stata's leverage leaves the (normalised) weight out of h: x_i'(X'WX)^-1 x_i.
             leverage = np.sum((x @ bread) * x, axis=1)
             if (1 - leverage < LEVERAGE_TOL).any():
                 row = X.index[int(np.argmax(leverage))]
                 raise InputError(MSG_LEVERAGE_ONE.format(row=row, se=se))
-            omega = omega / (1 - leverage) ** (1 if se == "hc2" else 2)
-        vcov = bread @ (x.T @ (omega[:, None] * x)) @ bread
-    vcov = (vcov + vcov.T) / 2
+            contribution = contribution / (1 - leverage) ** (0.5 if se == "hc2" else 1.0)
+        factor = stata_factor("regress", n=nobs, k=k) if se == "hc1" else 1.0
+        vcov = sandwich(bread, contribution[:, None] * x, factor=factor)
 
     has_constant = np.linalg.norm(root - q @ (q.T @ root)) < COLLINEAR_TOL * np.linalg.norm(root)
     centre = float(w @ yv / w.sum()) if has_constant else 0.0

@@ -3,8 +3,9 @@
 Robustness (`[[robustness]]`): `binary` (any event, linear probability model), `poisson` (the
 count with pupils as exposure, robust SE; schools in blocks with no events are dropped, as
 Stata does), `complete_case` (schools with a baseline), `alternative_baseline` (another
-baseline window), `weights` (analytic weights, Stata's aweight: each school's rate weighted by, say, its pupils —
-the report says so whatever the protocol's description), `covariates` (added covariates),
+baseline window), `weights` (analytic weights, Stata's aweight: each school's rate weighted
+by, say, its pupils; the report says so whatever the protocol's description), `covariates`
+(added covariates),
 `fixed_effects` (for example SSW fixed effects), `exclude` (drop named LAs).
 Subgroups (`[[subgroup]]`): `windows` (a separate model per window, each with the matching
 baseline window a year earlier) and `interaction` (treatment × a school characteristic: the
@@ -21,6 +22,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from scipy import stats
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from threshold.analysis.data import AnalysisData, front_door_outcomes
@@ -28,8 +30,10 @@ from threshold.analysis.impact import estimate_itt, itt_design
 from threshold.analysis.ols import _independent
 from threshold.analysis.results import Estimate
 from threshold.model import InputError
+from threshold.stats import sandwich, stata_factor
 from threshold.trial import Outcome, Protocol, Specification
 
+STANDARD_ERRORS_ML = "robust (sandwich with Stata's n/(n−1), as poisson/logit …, vce(robust))"
 WEIGHTS_SAID = " (analytic weights on {variable}: Stata's aweight, not frequency weights)"
 MSG_NO_VARIABLE = "subgroup {name}: the schools have no characteristic {variable!r}"
 MSG_ONE_LEVEL = "subgroup {name}: {variable!r} has a single value among analysed schools"
@@ -272,20 +276,24 @@ def _glm(data: AnalysisData, outcome: str, label: str, alpha: float, *, logit: b
     with warnings.catch_warnings():
         warnings.simplefilter("error", PerfectSeparationWarning)
         try:
-            fit = model.fit(cov_type="HC0")
+            params = np.asarray(model.fit().params)
         except PerfectSeparationWarning:
             raise NotEstimable(MSG_SEPARATION.format(label=label)) from None
     position = list(design.columns).index("treated")
-    low, high = fit.conf_int(alpha=alpha)[position]
+    bread = np.linalg.inv(-model.hessian(params))
+    vcov = sandwich(bread, model.score_obs(params), factor=stata_factor("ml", n=len(design)))
+    coef, se = float(params[position]), float(np.sqrt(vcov[position, position]))
+    z = float(stats.norm.ppf(1 - alpha / 2))
+    low, high = coef - z * se, coef + z * se
     nan = float("nan")
     ratio = "odds_ratio" if logit else "incidence_rate_ratio"
     return replace(
         linear,
-        coef=float(fit.params[position]),
-        se=float(fit.bse[position]),
-        ci_low=float(low),
-        ci_high=float(high),
-        p_value=float(fit.pvalues[position]),
+        coef=coef,
+        se=se,
+        ci_low=low,
+        ci_high=high,
+        p_value=float(2 * stats.norm.sf(abs(coef / se))),
         glass_delta=nan,
         glass_ci_low=nan,
         glass_ci_high=nan,
@@ -298,9 +306,9 @@ def _glm(data: AnalysisData, outcome: str, label: str, alpha: float, *, logit: b
         specification={
             **linear.specification,
             "model": "logit of any event" if logit else "Poisson GLM, exposure = pupils on roll",
-            "standard_errors": "robust (sandwich, HC0)",
+            "standard_errors": STANDARD_ERRORS_ML,
             "coefficient": "log odds ratio" if logit else "log incidence-rate ratio",
-            ratio: float(np.exp(fit.params[position])),
+            ratio: float(np.exp(coef)),
             "n": int(sample.sum()),
         },
     )

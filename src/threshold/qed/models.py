@@ -3,9 +3,12 @@ proportions.
 
 `fit_counts` fits a log-link GLM (Poisson, or negative binomial NB2 with its dispersion estimated
 by unweighted maximum likelihood and then held fixed) with `log(exposure)` as offset and optional
-weights, then forms the sandwich
-`H⁻¹ (Σ sᵢsᵢ') H⁻¹` from the model's own scores and Hessian: robust with Stata's `n/(n−1)` factor,
-or clustered with `G/(G−1)`, as Stata's `poisson …, vce(robust)` / `vce(cluster id)` do.
+weights, then forms the sandwich `H⁻¹ (Σ sᵢsᵢ') H⁻¹` (`threshold.stats.sandwich`) from the model's
+own scores and observed-information Hessian: robust with Stata's `n/(n−1)` factor, or clustered
+with `G/(G−1)`, as Stata's `poisson …, vce(robust)` / `vce(cluster id)` do. For the negative
+binomial the dispersion α is held at its estimate, so the sandwich is over the regression
+coefficients only (Stata's `nbreg` also carries α's row in its Hessian; the coefficients'
+robust SEs differ from it by a little, not in the estimate).
 """
 
 from __future__ import annotations
@@ -20,12 +23,10 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-from threshold.model import InputError
+from threshold.stats import cluster_codes, sandwich, stata_factor
 
 Model = Literal["poisson", "negbin"]
 ProportionMethod = Literal["newcombe", "wald"]
-
-MSG_TOO_FEW_CLUSTERS = "{g} cluster(s): clustered standard errors need at least 2 units"
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,17 +73,12 @@ def fit_counts(
     params = np.asarray(glm.fit().params)
     scores = glm.score_obs(params)
     bread = np.linalg.inv(-glm.hessian(params))
-    n = len(y)
     if clusters is None:
-        factor, se = n / (n - 1), "robust"
+        factor, se, groups = stata_factor("ml", n=len(y)), "robust", None
     else:
-        codes, _ = pd.factorize(pd.Series(clusters))
-        g = int(codes.max()) + 1
-        if g < 2:
-            raise InputError(MSG_TOO_FEW_CLUSTERS.format(g=g))
-        scores = np.vstack([np.bincount(codes, weights=col, minlength=g) for col in scores.T]).T
-        factor, se = g / (g - 1), "cluster"
-    vcov = factor * bread @ (scores.T @ scores) @ bread
+        groups, g = cluster_codes(clusters)
+        factor, se = stata_factor("ml", n=len(y), clusters=g), "cluster"
+    vcov = sandwich(bread, scores, factor=factor, groups=groups)
     return CountFit(tuple(X.columns), params, vcov, model, se, dispersion)
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from threshold.model import InputError
+from threshold.stats import sandwich, stata_factor
 from threshold.trial.randomisation import (
     RandomisationSpec,
     _blocks,
@@ -89,8 +90,12 @@ def fit_many(outcomes: np.ndarray, treated: np.ndarray, covariates: np.ndarray) 
     coef = np.einsum("ij,ij->j", t_res, y_res) / sxx
     residual = y_res - t_res * coef
     parameters = basis.shape[1] + 1
-    meat = np.einsum("ij,ij->j", t_res**2, residual**2)
-    se = np.sqrt(n / (n - parameters) * meat / sxx**2)
+    # By Frisch–Waugh–Lovell, the treatment's row of the full sandwich is that of the
+    # one-regressor fit on the residualised treatment: bread 1/sxx, scores t_res × residual.
+    scores = (t_res * residual).T[:, :, None]
+    bread = (1 / sxx)[:, None, None]
+    vcov = sandwich(bread, scores, factor=stata_factor("regress", n=n, k=parameters))
+    se = np.sqrt(vcov[:, 0, 0])
     return Fits(coef=coef, se=se, df=n - parameters)
 
 
