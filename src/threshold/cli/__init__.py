@@ -16,6 +16,7 @@ from threshold.cli import (
     frontdoor,
     link,
     measures,
+    meta,
     protocol,
     qed,
     randomise,
@@ -41,6 +42,7 @@ app.command("randomise")(randomise.randomise_command)
 app.command("analyse")(analyse.analyse)
 app.command("link")(link.link)
 app.command("link-accept")(link.link_accept)
+app.command("meta")(meta.meta)
 app.add_typer(contract.app, name="contract")
 app.add_typer(costs.app, name="costs")
 app.add_typer(design.app, name="design")

@@ -1,0 +1,73 @@
+# Regenerates the reference outputs the Python tests compare against (tests/references/).
+# Run from the repository root:  Rscript tests/references/regenerate.R
+# Needs Debian's R packages: r-base-core r-cran-metafor r-cran-sandwich r-cran-lme4
+# (jsonlite comes with them). Each output records R's and the packages' versions.
+suppressPackageStartupMessages({
+  library(jsonlite)
+  library(metafor)
+  library(sandwich)
+})
+
+here <- "tests/references"
+provenance <- function(what) list(
+  what = what,
+  r = R.version.string,
+  packages = lapply(c(metafor = "metafor", sandwich = "sandwich", jsonlite = "jsonlite"),
+                    function(p) as.character(packageVersion(p))),
+  script = "tests/references/regenerate.R"
+)
+save <- function(name, value) {
+  write_json(value, file.path(here, "outputs", paste0(name, ".json")), digits = NA,
+             auto_unbox = TRUE, pretty = TRUE)
+}
+coefs <- function(values) as.list(setNames(as.numeric(values), names(values)))
+
+# Meta-analysis: BCG vaccine trials (Colditz et al. 1994), as shipped in metafor's dat.bcg;
+# log risk ratios and their sampling variances from escalc.
+bcg <- escalc(measure = "RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat.bcg)
+write.csv(data.frame(trial = paste(bcg$author, bcg$year), yi = as.numeric(bcg$yi),
+                     vi = as.numeric(bcg$vi)),
+          file.path(here, "data", "bcg.csv"), row.names = FALSE)
+fit_meta <- function(method) {
+  fit <- rma(yi, vi, data = bcg, method = method,
+             control = list(threshold = 1e-12, maxiter = 10000))
+  prediction <- predict(fit)
+  list(estimate = as.numeric(fit$beta), se = fit$se, ci_low = fit$ci.lb, ci_high = fit$ci.ub,
+       p_value = fit$pval, tau2 = fit$tau2, i2 = fit$I2 / 100, h2 = fit$H2, q = fit$QE,
+       q_p_value = fit$QEp, prediction_low = prediction$pi.lb, prediction_high = prediction$pi.ub)
+}
+save("meta_bcg", list(provenance = provenance("metafor::rma on dat.bcg (log RR)"),
+                      reml = fit_meta("REML"), dl = fit_meta("DL"), fixed = fit_meta("FE")))
+
+# Least squares with robust and clustered errors (sandwich), on mtcars.
+cars <- mtcars
+cars$cyl6 <- as.numeric(cars$cyl == 6)
+cars$cyl8 <- as.numeric(cars$cyl == 8)
+write.csv(cars[, c("mpg", "wt", "hp", "cyl6", "cyl8", "gear", "carb", "am", "vs")],
+          file.path(here, "data", "mtcars.csv"), row.names = FALSE)
+ols <- lm(mpg ~ wt + hp + cyl6 + cyl8, data = cars)
+se_of <- function(v) coefs(sqrt(diag(v)))
+save("ols_mtcars", list(
+  provenance = provenance("lm(mpg ~ wt + hp + cyl6 + cyl8, mtcars) with sandwich::vcovHC/vcovCL"),
+  coef = coefs(coef(ols)),
+  se = list(
+    hc1 = se_of(vcovHC(ols, type = "HC1")),
+    hc2 = se_of(vcovHC(ols, type = "HC2")), hc3 = se_of(vcovHC(ols, type = "HC3")),
+    cluster_gear = se_of(vcovCL(ols, cluster = ~gear, type = "HC1"))
+  )
+))
+
+# Poisson and logit with Stata's vce(robust): the HC0 sandwich times n/(n-1).
+stata_robust <- function(fit) {
+  n <- nobs(fit)
+  se_of(sandwich(fit) * n / (n - 1))
+}
+tight <- glm.control(epsilon = 1e-15, maxit = 100)
+poisson <- glm(carb ~ wt + am, family = poisson, data = cars, control = tight)
+logit <- glm(vs ~ mpg + am, family = binomial, data = cars, control = tight)
+save("glm_mtcars", list(
+  provenance = provenance("glm on mtcars; sandwich::sandwich × n/(n−1) (Stata vce(robust))"),
+  poisson = list(coef = coefs(coef(poisson)), se = stata_robust(poisson)),
+  logit = list(coef = coefs(coef(logit)), se = stata_robust(logit))
+))
+cat("wrote", file.path(here, "outputs"), "\n")
