@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
 import pytest
+from scipy import stats
 
 from threshold.analysis import glass_delta, hedges_g, mean_ci
-from threshold.analysis.effects import MSG_GROUP_SIZE, MSG_SD
+from threshold.analysis.effects import MSG_GROUP_SIZE, MSG_SD, glass_delta_sd_estimated
 from threshold.analysis.ols import MSG_ALPHA
 from threshold.model.errors import InputError
 
@@ -72,3 +74,38 @@ def test_mean_ci_without_enough_values_has_no_interval():
 def test_bad_input_is_refused_with_its_message(call, message):
     with pytest.raises(InputError, match=f"^{re.escape(message)}$"):
         call()
+
+
+def test_glass_delta_with_the_sd_estimated_follows_the_delta_method():
+    result = glass_delta_sd_estimated(0.6, 0.15, 1.97, 1.5, 41)
+    variance = (0.15 / 1.5) ** 2 + 0.4**2 / (2 * 40)
+    assert result.estimate == pytest.approx(0.4)
+    assert result.ci_low == pytest.approx(0.4 - 1.97 * math.sqrt(variance), rel=1e-12)
+    assert result.ci_high == pytest.approx(0.4 + 1.97 * math.sqrt(variance), rel=1e-12)
+
+
+@pytest.mark.parametrize("delta", [0.0, 1.0])
+def test_carrying_the_sd_restores_coverage_at_large_effects(delta):
+    """308 schools (154 a side), normal outcomes, 4,000 trials: with the control SD taken as
+    known the interval undercovers at Δ = 1 (0.92 here; more with skewed outcomes, whose SD
+    varies more); carried, it covers (Monte Carlo SE of a coverage ≈ 0.0034)."""
+    rng = np.random.default_rng(2026)
+    n, replicates = 154, 4000
+    control = rng.normal(size=(replicates, n))
+    treated = rng.normal(loc=delta, size=(replicates, n))
+    coef = treated.mean(axis=1) - control.mean(axis=1)
+    se = np.sqrt(treated.var(axis=1, ddof=1) / n + control.var(axis=1, ddof=1) / n)
+    critical = stats.t.ppf(0.975, 2 * n - 2)
+    sd = control.std(axis=1, ddof=1)
+    known = [
+        glass_delta(c, c - critical * s, c + critical * s, d)
+        for c, s, d in zip(coef, se, sd, strict=True)
+    ]
+    carried = [
+        glass_delta_sd_estimated(c, s, critical, d, n) for c, s, d in zip(coef, se, sd, strict=True)
+    ]
+    cover_known = np.mean([e.ci_low <= delta <= e.ci_high for e in known])
+    cover_carried = np.mean([e.ci_low <= delta <= e.ci_high for e in carried])
+    assert 0.935 <= cover_carried <= 0.965
+    if delta:
+        assert cover_known < 0.935

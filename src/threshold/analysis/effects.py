@@ -42,6 +42,21 @@ def glass_delta(
     return StandardisedEffect(coef / control_sd, ci_low / control_sd, ci_high / control_sd)
 
 
+def glass_delta_sd_estimated(
+    coef: float, se: float, critical: float, control_sd: float, n_control: int
+) -> StandardisedEffect:
+    """Glass's Δ with a CI that carries the control SD's own sampling error: by the delta
+    method, Var(Δ) ≈ SE²/s² + Δ²/(2(n꜀ − 1)) (the second term is Var(s)/s² × Δ² for a normal
+    outcome; Hedges & Olkin 1985, ch. 5), and the CI is Δ ± `critical`·√Var(Δ), with the
+    coefficient's own critical value. The default interval (`glass_delta`) treats s as known."""
+    _check_sd("control_sd", control_sd)
+    if n_control < 2:
+        raise InputError(MSG_GROUP_SIZE.format(what="n_control", value=n_control))
+    delta = coef / control_sd
+    half = critical * math.sqrt((se / control_sd) ** 2 + delta**2 / (2 * (n_control - 1)))
+    return StandardisedEffect(delta, delta - half, delta + half)
+
+
 def hedges_g(
     coef: float,
     ci_low: float,

@@ -4,6 +4,7 @@ the baseline outcome (zero-imputed where missing, with a missing-baseline dummy)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -12,7 +13,7 @@ import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
 from threshold.analysis.data import AnalysisData
-from threshold.analysis.effects import glass_delta, hedges_g, mean_ci
+from threshold.analysis.effects import glass_delta, glass_delta_sd_estimated, hedges_g, mean_ci
 from threshold.analysis.ols import SE, Coefficient, fit_ols
 from threshold.analysis.results import ArmSummary, Estimate
 from threshold.model import Arm, InputError
@@ -68,7 +69,7 @@ def estimate_itt(
     design = itt_design(units.loc[sample], frame.loc[sample, "baseline"], covariates)
     clusters = units.loc[sample, cluster_column] if se == "cluster" else None
     weight = units.loc[sample, weights].astype(float) if weights else None
-    _refuse_confounded(design, term, outcome)
+    refuse_confounded(design, term, outcome)
     fit = fit_ols(y, design, se=se, clusters=clusters, alpha=alpha, weights=weight)
     effect = fit.estimate(term)
     y_t, y_c = y[treated[sample]], y[~treated[sample]]
@@ -82,8 +83,8 @@ def estimate_itt(
         **effect_fields(effect, *sizes, per_pupil=per_pupil),
         n_treatment=len(y_t),
         n_control=len(y_c),
-        treatment=_arm(frame["y"], randomised[treated.to_numpy()], sample, alpha),
-        control=_arm(frame["y"], randomised[~treated.to_numpy()], sample, alpha),
+        treatment=arm_summary(frame["y"], randomised[treated.to_numpy()], sample, alpha),
+        control=arm_summary(frame["y"], randomised[~treated.to_numpy()], sample, alpha),
         dropped=fit.dropped,
         specification={
             "model": "OLS",
@@ -116,6 +117,8 @@ def effect_fields(
     Glass's Δ, Hedges' g and (per-pupil outcomes only) the % point change."""
     ci = (effect.coef, effect.ci_low, effect.ci_high)
     delta = glass_delta(*ci, sd_control)
+    critical = (effect.ci_high - effect.coef) / effect.se if effect.se > 0 else math.nan
+    carried = glass_delta_sd_estimated(effect.coef, effect.se, critical, sd_control, n_control)
     g = hedges_g(*ci, sd_treatment, sd_control, n_treatment, n_control)
     return {
         "coef": effect.coef,
@@ -126,6 +129,8 @@ def effect_fields(
         "glass_delta": delta[0],
         "glass_ci_low": delta[1],
         "glass_ci_high": delta[2],
+        "glass_sd_ci_low": carried.ci_low,
+        "glass_sd_ci_high": carried.ci_high,
         "hedges_g": g[0],
         "hedges_ci_low": g[1],
         "hedges_ci_high": g[2],
@@ -176,7 +181,7 @@ def itt_design(units: pd.DataFrame, baseline: pd.Series, covariates: Sequence[st
     return design
 
 
-def _refuse_confounded(design: pd.DataFrame, term: str, outcome: str) -> None:
+def refuse_confounded(design: pd.DataFrame, term: str, outcome: str) -> None:
     """Refuse `term` when the other regressors (with the constant) span it: the regression would
     otherwise drop one of them and report a number for a comparison that does not exist."""
     if term not in design.columns:
@@ -198,7 +203,9 @@ def _listed(names: pd.Index, shown: int = 8) -> str:
     )
 
 
-def _arm(values: pd.Series, members: pd.Index, sample: pd.Series, alpha: float) -> ArmSummary:
+def arm_summary(
+    values: pd.Series, members: pd.Index, sample: pd.Series, alpha: float
+) -> ArmSummary:
     observed = values.loc[members][sample.loc[members]].astype(float)
     mean, low, high, n, _ = mean_ci(observed.to_numpy(), alpha)
     return ArmSummary(

@@ -48,6 +48,9 @@ class Estimate:
     hedges_g: float | None = None
     hedges_ci_low: float | None = None
     hedges_ci_high: float | None = None
+    glass_sd_ci_low: float | None = None
+    """Glass's Δ's CI carrying the control SD's uncertainty (`glass_delta_sd_estimated`)."""
+    glass_sd_ci_high: float | None = None
 
     def to_dict(self) -> dict[str, object]:
         values = asdict(self)

@@ -297,6 +297,8 @@ def _glm(data: AnalysisData, outcome: str, label: str, alpha: float, *, logit: b
         glass_delta=nan,
         glass_ci_low=nan,
         glass_ci_high=nan,
+        glass_sd_ci_low=nan,
+        glass_sd_ci_high=nan,
         hedges_g=None,
         hedges_ci_low=None,
         hedges_ci_high=None,

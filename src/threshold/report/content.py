@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from threshold.analysis import Results
 from threshold.report.tables import (
     TableView,
@@ -70,10 +72,25 @@ def methods(results: Results) -> list[str]:
         f"added. Standard errors are {se}.",
         "Effect sizes are Glass's Δ: the coefficient divided by the standard deviation of the "
         "outcome among control schools; its confidence interval is the coefficient's interval "
-        "divided by the same standard deviation. The % point change is the coefficient × 100.",
+        "divided by the same standard deviation, which treats that standard deviation as "
+        "known. The % point change is the coefficient × 100.",
+        *_glass_carried(results),
         f"Tests are two-sided at the {results.alpha:.0%} level. {multiplicity}",
         "Outcomes an LA could not provide are missing for its schools, never counted as zero.",
         *([randomisation(results.randomisation)] if results.randomisation else []),
+    ]
+
+
+def _glass_carried(results: Results) -> list[str]:
+    """The primary outcome's Glass's Δ interval that also carries the control SD's uncertainty."""
+    e = results.primary
+    if e.glass_sd_ci_low is None or math.isnan(e.glass_sd_ci_low):
+        return []
+    return [
+        "Carrying the control standard deviation's own sampling error as well (delta method: "
+        "Var(Δ) ≈ SE²/s² + Δ²/(2(n꜀ − 1))), the primary outcome's Glass's Δ interval is "
+        f"{e.glass_sd_ci_low:.3f} to {e.glass_sd_ci_high:.3f}, against "
+        f"{e.glass_ci_low:.3f} to {e.glass_ci_high:.3f} with the standard deviation taken as known."
     ]
 
 
