@@ -6,8 +6,9 @@ Published values:
   (α .05 two-sided, power .8, P .5).
 - Dong & Maynard (2013), "PowerUp!", Journal of Research on Educational Effectiveness 6(1),
   24–67, as cross-checked in the PowerUpR package's documented examples: individual random
-  assignment MDES .356 with n = 250; blocked (fixed) individual assignment MDES .325 with
-  n = 15 per block and J = 20 blocks; two-level cluster random assignment MDES .629 with
+  assignment MDES .356 with n = 250; blocked individual assignment MDES .325 with n = 15 per
+  block and J = 20 blocks (their fixed-effects design, df N − 2J; the constant-effect design
+  Threshold uses, df N − J − 1, gives the same to 3 decimals); two-level cluster random assignment MDES .629 with
   ρ = .17, n = 15 and J = 20; and the inverse (power .80, required n or J) for each.
 """
 
@@ -18,11 +19,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.stats.power import TTestIndPower
 
+from threshold.analysis import analyse_table
 from threshold.model.errors import InputError
 from threshold.trial import Design, mdes, power, required_units
 
@@ -129,7 +133,27 @@ def test_bad_designs_are_refused(arguments, message):
 
 def test_too_few_units_for_the_model_is_a_clear_error():
     with pytest.raises(InputError, match="degrees of freedom"):
-        mdes(Design(units=10, blocks=6))
+        mdes(Design(units=10, blocks=9))
+
+
+def test_a_blocked_designs_degrees_of_freedom_are_the_analysis_models():
+    """Power for a blocked design uses the df of the model the analysis fits (block dummies, one
+    treatment effect, the baseline): PowerUp!'s BIRA2_1c, not its fixed-effects-by-block 1f."""
+    rng = np.random.default_rng(5)
+    units = pd.DataFrame(
+        {
+            "arm": np.tile(["T", "C"], 154),
+            "block": np.repeat(np.arange(22), 14).astype(str),
+            "pre": rng.normal(size=308),
+        }
+    )
+    units["post"] = units["pre"] + rng.normal(size=308)
+    fitted = analyse_table(
+        units, arm="arm", treatment="T", outcome="post", baseline="pre", strata="block",
+        software="test",
+    )  # fmt: skip
+    design = Design(units=308, blocks=22, covariates=1)
+    assert design.df == fitted.primary.specification["df_resid"] == 308 - 22 - 1 - 1
 
 
 def test_cli_json_has_the_answer_and_echoes_the_inputs():

@@ -46,7 +46,8 @@ class Design:
     p_treat: float = 0.5
     sides: Sides = "two"
     blocks: int = 0
-    """Blocks with fixed effects (0: not blocked). Unit designs only."""
+    """Blocks with fixed effects and one treatment effect across them, as the analysis fits
+    them (0: not blocked). Unit designs only."""
     covariates: int = 0
     """Covariates in the model besides treatment (and block effects)."""
     attrition: float = 0.0
@@ -91,8 +92,8 @@ class Design:
     def df(self) -> float:
         if self.cluster_size is not None:
             return self.analysed - self.covariates - 2
-        if self.blocks:
-            return self.analysed - 2 * self.blocks - self.covariates
+        if self.blocks:  # PowerUp!'s BIRA2_1c: block dummies, one (constant) treatment effect
+            return self.analysed - self.blocks - self.covariates - 1
         return self.analysed - self.covariates - 2
 
     @property
