@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: demo test lint setup static clean
+.PHONY: demo test lint setup static clean lighthouse
 
 PORT ?= 8000
 
@@ -42,6 +42,9 @@ $(NODE_STAMP): package.json package-lock.json
 
 static: $(STAMP) $(NODE_STAMP)  ## collect static files into staticfiles/ (production settings)
 	DJANGO_SETTINGS_MODULE=threshold.web.config.settings.production $(BIN)/python manage.py collectstatic --no-input
+
+lighthouse: $(STAMP) $(NODE_STAMP)  ## Lighthouse's performance and accessibility scores of the sign-in page and the dashboards
+	$(BIN)/python benchmarks/lighthouse.py
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .ruff_cache .import_linter_cache node_modules staticfiles

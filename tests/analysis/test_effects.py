@@ -23,18 +23,15 @@ def test_glass_delta_divides_the_coefficient_and_its_ci_by_the_control_sd():
     assert glass_delta(-0.0004, -0.0018, 0.0010, 0.01) == pytest.approx((-0.04, -0.18, 0.10))
 
 
-def test_hedges_g_uses_the_pooled_sd_and_the_small_sample_correction():
-    # Pooled SD² = (9·16 + 9·4)/18 = 10; J = 1 − 3/(4·20 − 9) = 68/71.
-    scale = 68 / 71 / math.sqrt(10)
-    assert hedges_g(2.0, 1.0, 3.0, 4.0, 2.0, 10, 10) == pytest.approx(
-        (2 * scale, 1 * scale, 3 * scale), rel=1e-12
-    )
-    # Unequal arms: pooled SD² = (4·9 + 6·1)/10 = 4.2; J = 1 − 3/(4·12 − 9) = 12/13.
-    g = hedges_g(1.3, -0.65, 2.6, 3.0, 1.0, 5, 7)
-    assert g.estimate == pytest.approx(1.2 / math.sqrt(4.2), rel=1e-12)
-    assert (g.ci_low, g.ci_high) == pytest.approx(
-        (-0.6 / math.sqrt(4.2), 2.4 / math.sqrt(4.2)), rel=1e-12
-    )
+def test_hedges_g_follows_eefanalytics_srtfreq():
+    # d = 2/4 = 0.5; Var(d) = 20/100 + 0.25/40; J = 1 − 3/(4·18 − 1) = 68/71.
+    g = hedges_g(2.0, 4.0, 10, 10)
+    j, half = 68 / 71, 1.959963984540054 * math.sqrt(0.2 + 0.25 / 40)
+    assert g == pytest.approx((j * 0.5, j * (0.5 - half), j * (0.5 + half)), rel=1e-12)
+    # Unequal arms: d = 1.2/2 = 0.6; Var(d) = 12/35 + 0.36/24; J = 1 − 3/(4·10 − 1) = 12/13.
+    g = hedges_g(1.2, 2.0, 5, 7, alpha=0.1)
+    j, half = 12 / 13, 1.6448536269514722 * math.sqrt(12 / 35 + 0.36 / 24)
+    assert g == pytest.approx((j * 0.6, j * (0.6 - half), j * (0.6 + half)), rel=1e-12)
 
 
 def test_mean_ci_counts_missing_values_and_uses_the_t_distribution():
@@ -62,12 +59,15 @@ def test_mean_ci_without_enough_values_has_no_interval():
     [
         (lambda: glass_delta(1, 0, 2, 0.0), MSG_SD.format(what="control_sd", value=0.0)),
         (lambda: glass_delta(1, 0, 2, float("nan")), MSG_SD.format(what="control_sd", value="nan")),
-        (lambda: hedges_g(1, 0, 2, -1.0, 1.0, 5, 5), MSG_SD.format(what="sd_t", value=-1.0)),
         (
-            lambda: hedges_g(1, 0, 2, 0.0, 0.0, 5, 5),
-            MSG_SD.format(what="the pooled SD", value=0.0),
+            lambda: hedges_g(1, -1.0, 5, 5),
+            MSG_SD.format(what="the standard deviation", value=-1.0),
         ),
-        (lambda: hedges_g(1, 0, 2, 1.0, 1.0, 5, 1), MSG_GROUP_SIZE.format(what="n_c", value=1)),
+        (
+            lambda: hedges_g(1, 0.0, 5, 5),
+            MSG_SD.format(what="the standard deviation", value=0.0),
+        ),
+        (lambda: hedges_g(1, 1.0, 5, 1), MSG_GROUP_SIZE.format(what="n_c", value=1)),
         (lambda: mean_ci([1, 2, 3], alpha=0), MSG_ALPHA.format(alpha=0)),
     ],
 )

@@ -31,7 +31,7 @@ def setting():
     }
     subgroups = {
         e.analysis.removeprefix("subgroup: "): e
-        for e in subgroup_estimates(world.tables, data, protocol)
+        for e in subgroup_estimates(world.tables, data, protocol)[0]
     }
     return world, protocol, data, robustness, subgroups
 
@@ -225,4 +225,17 @@ def test_a_logit_the_arm_predicts_perfectly_is_a_note_not_a_number(setting):
     assert notes == [
         "robustness: binary (logit): not estimated: the arm and the other regressors predict "
         "every school's outcome perfectly (separation), so the model has no finite estimate"
+    ]
+
+
+def test_a_model_the_data_make_degenerate_is_a_note_and_the_run_goes_on(setting):
+    """Every school had an NFA contact: the linear probability model's control SD is 0, so no
+    standardised effect exists; the check is a note, not a failed analysis."""
+    _, protocol, data, _, _ = setting
+    everyone = pd.Series(1.0, index=data.units.index)
+    estimates, notes = _binary_only(protocol, everyone, data)
+    assert estimates == []
+    assert notes == [
+        "robustness: binary: not estimated: control_sd is 0.0: a standardised effect needs a "
+        "positive standard deviation"
     ]

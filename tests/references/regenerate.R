@@ -6,13 +6,15 @@ suppressPackageStartupMessages({
   library(jsonlite)
   library(metafor)
   library(sandwich)
+  library(lme4)
 })
 
 here <- "tests/references"
 provenance <- function(what) list(
   what = what,
   r = R.version.string,
-  packages = lapply(c(metafor = "metafor", sandwich = "sandwich", jsonlite = "jsonlite"),
+  packages = lapply(c(metafor = "metafor", sandwich = "sandwich", lme4 = "lme4",
+                      jsonlite = "jsonlite"),
                     function(p) as.character(packageVersion(p))),
   script = "tests/references/regenerate.R"
 )
@@ -69,5 +71,60 @@ save("glm_mtcars", list(
   provenance = provenance("glm on mtcars; sandwich::sandwich × n/(n−1) (Stata vce(robust))"),
   poisson = list(coef = coefs(coef(poisson)), se = stata_robust(poisson)),
   logit = list(coef = coefs(coef(logit)), se = stata_robust(logit))
+))
+# Multilevel models by REML (lme4::lmer) on eefAnalytics' example trials (tests/data/), as
+# crtFREQ (random school intercept) and mstFREQ (random school intercept and treatment effect)
+# fit them, each with its intercept-only (unconditional) model. Bobyqa with a tight end radius,
+# so the optimum is found to ~1e-8 and the comparison tests the model, not the optimiser.
+tight_reml <- lmerControl(optimizer = "bobyqa", optCtrl = list(rhoend = 1e-12, maxfun = 1e5))
+multilevel <- function(fit) {
+  vc <- as.data.frame(VarCorr(fit))
+  vc$name <- ifelse(is.na(vc$var2), ifelse(is.na(vc$var1), vc$grp, vc$var1),
+                    paste(vc$var1, vc$var2, sep = ":"))
+  list(coef = coefs(fixef(fit)), se = coefs(sqrt(diag(as.matrix(vcov(fit))))),
+       variances = as.list(setNames(vc$vcov, vc$name)), reml_criterion = REMLcrit(fit),
+       singular = isSingular(fit), n = nobs(fit))
+}
+crt <- read.csv("tests/data/eefAnalytics_crtData.csv")
+save("multilevel_crt", list(
+  provenance = provenance("lmer(Posttest ~ Intervention + Prettest + (1 | School)), crtData, REML"),
+  conditional = multilevel(lmer(Posttest ~ Intervention + Prettest + (1 | School), data = crt,
+                                REML = TRUE, control = tight_reml)),
+  unconditional = multilevel(lmer(Posttest ~ 1 + (1 | School), data = crt, REML = TRUE,
+                                  control = tight_reml))
+))
+mst <- read.csv("tests/data/eefAnalytics_mstData.csv")
+quiet_singular <- function(expr) withCallingHandlers(expr, message = function(m) {
+  if (grepl("singular", conditionMessage(m))) invokeRestart("muffleMessage")
+})
+save("multilevel_mst", list(
+  provenance = provenance(
+    "lmer(Posttest ~ Intervention + Prettest + (1 + Intervention | School)), mstData, REML"),
+  conditional = multilevel(quiet_singular(lmer(
+    Posttest ~ Intervention + Prettest + (1 + Intervention | School), data = mst, REML = TRUE,
+    control = tight_reml))),
+  unconditional = multilevel(lmer(Posttest ~ 1 + (1 | School), data = mst, REML = TRUE,
+                                  control = tight_reml))
+))
+# Hedges' g of an individually randomised analysis, conditional (residual SD) and
+# unconditional (outcome SD), by the formulas of eefAnalytics' srtFREQ documentation, written
+# out here in R as an independent computation: each data set analysed ignoring its schools.
+hedges <- function(data) {
+  fit <- lm(Posttest ~ Intervention + Prettest, data = data)
+  beta <- unname(coef(fit)["Intervention"])
+  n_t <- sum(data$Intervention == 1)
+  n_c <- sum(data$Intervention == 0)
+  j <- 1 - 3 / (4 * (n_t + n_c - 2) - 1)
+  g_of <- function(sd) {
+    d <- beta / sd
+    half <- qnorm(0.975) * sqrt((n_t + n_c) / (n_t * n_c) + d^2 / (2 * (n_t + n_c)))
+    list(g = j * d, ci_low = j * (d - half), ci_high = j * (d + half), sd = sd)
+  }
+  list(coef = beta, n_t = n_t, n_c = n_c, conditional = g_of(summary(fit)$sigma),
+       unconditional = g_of(sd(data$Posttest)))
+}
+save("hedges_g", list(
+  provenance = provenance("eefAnalytics srtFREQ's Hedges' g, by its formulas, on crtData/mstData"),
+  crt = hedges(crt), mst = hedges(mst)
 ))
 cat("wrote", file.path(here, "outputs"), "\n")

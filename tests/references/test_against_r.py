@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from threshold.analysis import fit_ols
+from threshold.analysis import analyse_table, fit_multilevel, fit_ols
 from threshold.analysis.meta import Study, pool
 from threshold.qed import fit_counts
 from threshold.stats import sandwich, stata_factor
@@ -81,3 +81,76 @@ def test_logit_robust_errors_match_statas_convention_in_r(cars):
     for i, term in enumerate(X.columns):
         assert params[i] == pytest.approx(r["coef"][names.get(term, term)], rel=1e-7)
         assert np.sqrt(vcov[i, i]) == pytest.approx(r["se"][names.get(term, term)], rel=1e-7)
+
+
+def _eef(name: str) -> pd.DataFrame:
+    return pd.read_csv(HERE.parent / "data" / f"eefAnalytics_{name}Data.csv")
+
+
+# REML tolerances: the random-intercept fit (crt) is interior and both optimisers reach the
+# optimum to ~1e-8, so 1e-6. The multisite fit is on the boundary (intercept-slope correlation
+# 1), where the REML surface is flat along the boundary and BFGS and bobyqa stop at points
+# whose variances differ by up to ~4e-5 (the criteria by 1e-9): 1e-4 for variances, 1e-5 for
+# fixed effects and their SEs.
+@pytest.mark.parametrize(
+    ("kind", "slope", "rel_fixed", "rel_variance"),
+    [("crt", False, 1e-6, 1e-6), ("mst", True, 1e-5, 1e-4)],
+)
+def test_multilevel_fit_matches_lme4(kind, slope, rel_fixed, rel_variance):
+    data = _eef(kind)
+    fit = fit_multilevel(
+        data["Posttest"],
+        data[["Intervention", "Prettest"]],
+        data["School"],
+        kind=kind,
+        term="Intervention",
+    )
+    r = output(f"multilevel_{kind}")
+    names = {"const": "(Intercept)"}
+    for term, coef, se in zip(fit.terms, fit.params, fit.bse, strict=True):
+        assert coef == pytest.approx(r["conditional"]["coef"][names.get(term, term)], rel=rel_fixed)
+        assert se == pytest.approx(r["conditional"]["se"][names.get(term, term)], rel=rel_fixed)
+    variances = r["conditional"]["variances"]
+    assert fit.conditional.between == pytest.approx(variances["(Intercept)"], rel=rel_variance)
+    assert fit.conditional.within == pytest.approx(variances["Residual"], rel=rel_variance)
+    if slope:
+        assert fit.conditional.treatment == pytest.approx(
+            variances["Intervention"], rel=rel_variance
+        )
+        assert fit.conditional.covariance == pytest.approx(
+            variances["(Intercept):Intervention"], rel=rel_variance
+        )
+        assert r["conditional"]["singular"]
+        assert fit.notes
+    else:
+        assert fit.conditional.treatment is None
+        assert not fit.notes
+    unconditional = r["unconditional"]["variances"]
+    assert fit.unconditional.between == pytest.approx(unconditional["(Intercept)"], rel=1e-6)
+    assert fit.unconditional.within == pytest.approx(unconditional["Residual"], rel=1e-6)
+    assert fit.n == r["conditional"]["n"]
+
+
+@pytest.mark.parametrize("name", ["crt", "mst"])
+def test_hedges_g_conditional_and_unconditional_as_eefanalytics_defines_them(name):
+    r = output("hedges_g")[name]
+    data = pd.read_csv(HERE.parents[1] / "tests" / "data" / f"eefAnalytics_{name}Data.csv")
+    results = analyse_table(
+        data, arm="Intervention", treatment="1", outcome="Posttest", baseline="Prettest",
+        software="test",
+    )  # fmt: skip
+    e = results.primary
+    assert e.coef == pytest.approx(r["coef"], rel=1e-10)
+    assert (e.n_treatment, e.n_control) == (r["n_t"], r["n_c"])
+    for ours, theirs in (
+        ((e.hedges_g, e.hedges_ci_low, e.hedges_ci_high), r["conditional"]),
+        (
+            (
+                e.hedges_g_unconditional,
+                e.hedges_unconditional_ci_low,
+                e.hedges_unconditional_ci_high,
+            ),
+            r["unconditional"],
+        ),
+    ):
+        assert ours == pytest.approx((theirs["g"], theirs["ci_low"], theirs["ci_high"]), rel=1e-10)

@@ -8,8 +8,9 @@ Published values:
   24–67, as cross-checked in the PowerUpR package's documented examples: individual random
   assignment MDES .356 with n = 250; blocked individual assignment MDES .325 with n = 15 per
   block and J = 20 blocks (their fixed-effects design, df N − 2J; the constant-effect design
-  Threshold uses, df N − J − 1, gives the same to 3 decimals); two-level cluster random assignment MDES .629 with
-  ρ = .17, n = 15 and J = 20; and the inverse (power .80, required n or J) for each.
+  Threshold uses, df N − J − 1, gives the same to 3 decimals); two-level cluster random
+  assignment MDES .629 with ρ = .17, n = 15 and J = 20; and the inverse (power .80, required n
+  or J) for each.
 """
 
 from __future__ import annotations

@@ -21,6 +21,14 @@ from threshold.analysis.iv import (
     estimate_iv_dose,
     fit_iv,
 )
+from threshold.analysis.multilevel import (
+    EffectSizes,
+    MultilevelDesign,
+    MultilevelResult,
+    VarianceComponents,
+    estimate_multilevel,
+    fit_multilevel,
+)
 from threshold.analysis.ols import SE, Coefficient, OLSResult, WeightKind, fit_ols
 from threshold.analysis.results import ArmSummary, Estimate, Results
 
@@ -30,14 +38,18 @@ __all__ = [
     "AnalysisData",
     "ArmSummary",
     "Coefficient",
+    "EffectSizes",
     "Estimate",
     "FirstStage",
     "IVResult",
     "MeanCI",
+    "MultilevelDesign",
+    "MultilevelResult",
     "OLSResult",
     "RandomisationTest",
     "Results",
     "StandardisedEffect",
+    "VarianceComponents",
     "WeightKind",
     "adjust_p_values",
     "analyse_protocol",
@@ -50,7 +62,9 @@ __all__ = [
     "estimate_itt",
     "estimate_iv_any",
     "estimate_iv_dose",
+    "estimate_multilevel",
     "fit_iv",
+    "fit_multilevel",
     "fit_ols",
     "glass_delta",
     "hedges_g",

@@ -7,10 +7,11 @@ from dataclasses import replace
 
 import pandas as pd
 
-from threshold.analysis.data import AnalysisData, assemble
+from threshold.analysis.data import AnalysisData, assemble, respondent_outcome
 from threshold.analysis.impact import adjust_p_values, estimate_itt
 from threshold.analysis.inference import randomisation_test
 from threshold.analysis.iv import estimate_excluding_zero_dose, estimate_iv_any, estimate_iv_dose
+from threshold.analysis.multilevel import estimate_multilevel, summary_note
 from threshold.analysis.results import Estimate, Results
 from threshold.analysis.specifications import (
     primary_options,
@@ -36,25 +37,41 @@ def analyse_protocol(
 ) -> Results:
     """The primary and secondary ITT estimates with multiplicity adjustment, the robustness and
     subgroup analyses of the primary outcome, attrition, balance, and the primary outcome's
-    randomisation-inference p-value from `draws` re-randomisations (none when `draws` is 0)."""
+    randomisation-inference p-value from `draws` re-randomisations (none when `draws` is 0).
+    An outcome with model = "multilevel" is estimated per DSL with schools as clusters; the
+    compliance, robustness, subgroup and randomisation analyses stay at school level."""
     data = assemble(tables, protocol)
-    estimates = [
-        estimate_itt(
-            data,
-            outcome.name,
-            analysis=outcome.role,
-            description=outcome.description,
-            se=protocol.standard_errors,  # type: ignore[arg-type]
-            alpha=protocol.alpha,
-            covariates=protocol.covariates,
-            per_pupil=outcome.per_pupil,
-        )
-        for outcome in sorted(protocol.outcomes, key=lambda o: o.role != "primary")
-    ]
+    estimates, multilevel_notes = [], []
+    for outcome in sorted(protocol.outcomes, key=lambda o: o.role != "primary"):
+        if outcome.model == "multilevel":
+            estimate, fit = estimate_multilevel(
+                respondent_outcome(tables, data.units, outcome),
+                outcome.name,
+                kind="crt",
+                cluster_column="urn",
+                analysis=outcome.role,
+                description=outcome.description,
+                alpha=protocol.alpha,
+                covariates=protocol.covariates,
+            )
+            multilevel_notes += [summary_note(outcome.name, fit), *fit.notes]
+        else:
+            estimate = estimate_itt(
+                data,
+                outcome.name,
+                analysis=outcome.role,
+                description=outcome.description,
+                se=protocol.standard_errors,  # type: ignore[arg-type]
+                alpha=protocol.alpha,
+                covariates=protocol.covariates,
+                per_pupil=outcome.per_pupil,
+            )
+        estimates.append(estimate)
     estimates += compliance_estimates(data, protocol)
     robustness, not_estimated = robustness_estimates(tables, data, protocol)
     estimates += robustness
-    estimates += subgroup_estimates(tables, data, protocol)
+    subgroups, subgroups_not_estimated = subgroup_estimates(tables, data, protocol)
+    estimates += subgroups
     notes = []
     if not lock.confirmatory:
         notes.append(
@@ -62,13 +79,8 @@ def analyse_protocol(
                 state="changed since it was locked" if lock.state == "altered" else lock.state
             )
         )
-    for estimate in estimates:
-        if estimate.dropped and estimate.analysis in ("primary", "secondary"):
-            dropped = ", ".join(estimate.dropped)
-            notes.append(
-                f"{estimate.outcome}: {dropped} omitted as collinear with earlier regressors."
-            )
-    notes += not_estimated
+    notes += not_estimated + subgroups_not_estimated
+    notes += multilevel_notes
     primary = protocol.primary.name
     return Results(
         trial=protocol.name,

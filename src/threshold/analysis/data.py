@@ -11,11 +11,12 @@ import pandas as pd
 
 from threshold.measures import FRONT_DOOR_MEASURES, MeasureSpec, build_measures
 from threshold.model import Arm, DslExperience, InputError, SessionStatus, SurveyRole, SurveyWave
-from threshold.surveys import school_means
+from threshold.surveys import school_means, score_responses
 from threshold.trial import Outcome, Protocol
 
 MSG_MISSING_TABLE = "the analysis needs the contract table {table}.csv"
 MSG_NO_BASELINE_WINDOW = "outcome {name}: a front-door outcome needs a baseline window"
+NO_SCORE = "endline response without a complete score"
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,33 @@ def assemble(tables: Mapping[str, pd.DataFrame], protocol: Protocol) -> Analysis
                 index=units.index,
             )
     return AnalysisData(units=units, outcomes=outcomes)
+
+
+def respondent_outcome(
+    tables: Mapping[str, pd.DataFrame], units: pd.DataFrame, outcome: Outcome
+) -> AnalysisData:
+    """A wellbeing outcome per respondent (DSL), for the multilevel model: each endline response
+    of a randomised school with the same respondent's baseline score (linked by token) and the
+    school's columns (arm, stratum, characteristics)."""
+    if "survey_responses" not in tables:
+        raise InputError(MSG_MISSING_TABLE.format(table="survey_responses"))
+    responses = tables["survey_responses"]
+    scale = outcome.measure.value
+    scored = score_responses(responses)
+    endline = scored[scored["wave"] == SurveyWave.ENDLINE][["respondent_token", "urn", scale]]
+    baseline = scored[scored["wave"] == SurveyWave.BASELINE].set_index("respondent_token")[scale]
+    rows = endline.merge(units, on="urn", how="inner", validate="many_to_one")
+    rows = rows.reset_index(drop=True)
+    y = rows[scale].astype(float)
+    frame = pd.DataFrame(
+        {
+            "y": y,
+            "baseline": rows["respondent_token"].map(baseline).astype(float),
+            "missing_reason": np.where(y.isna(), NO_SCORE, None),
+        },
+        index=rows.index,
+    )
+    return AnalysisData(units=rows.drop(columns=[scale]), outcomes={outcome.name: frame})
 
 
 def front_door_outcomes(

@@ -57,26 +57,21 @@ def glass_delta_sd_estimated(
     return StandardisedEffect(delta, delta - half, delta + half)
 
 
-def hedges_g(
-    coef: float,
-    ci_low: float,
-    ci_high: float,
-    sd_t: float,
-    sd_c: float,
-    n_t: int,
-    n_c: int,
-) -> StandardisedEffect:
-    """Hedges' g: divided by the pooled SD and times J = 1 - 3/(4(n_t + n_c) - 9) (EEF)."""
+def hedges_g(coef: float, sd: float, n_t: int, n_c: int, alpha: float = 0.05) -> StandardisedEffect:
+    """Hedges' g as eefAnalytics' `srtFREQ` defines it: d = coef / `sd` (the residual SD of the
+    fitted model for the conditional g, the outcome's SD for the unconditional),
+    Var(d) = (n_t + n_c)/(n_t·n_c) + d²/(2(n_t + n_c)), J = 1 − 3/(4(n_t + n_c − 2) − 1),
+    g = J·d with CI g ± z·J·√Var(d) (z for `alpha`; eefAnalytics rounds it to 1.96)."""
     for what, n in (("n_t", n_t), ("n_c", n_c)):
         if n < 2:
             raise InputError(MSG_GROUP_SIZE.format(what=what, value=n))
-    for what, sd in (("sd_t", sd_t), ("sd_c", sd_c)):
-        if not sd >= 0:
-            raise InputError(MSG_SD.format(what=what, value=sd))
-    pooled = math.sqrt(((n_t - 1) * sd_t**2 + (n_c - 1) * sd_c**2) / (n_t + n_c - 2))
-    _check_sd("the pooled SD", pooled)
-    scale = (1 - 3 / (4 * (n_t + n_c) - 9)) / pooled
-    return StandardisedEffect(coef * scale, ci_low * scale, ci_high * scale)
+    _check_sd("the standard deviation", sd)
+    d = coef / sd
+    half = stats.norm.ppf(1 - alpha / 2) * math.sqrt(
+        (n_t + n_c) / (n_t * n_c) + d**2 / (2 * (n_t + n_c))
+    )
+    j = 1 - 3 / (4 * (n_t + n_c - 2) - 1)
+    return StandardisedEffect(j * d, j * (d - half), j * (d + half))
 
 
 def mean_ci(values: Any, alpha: float = 0.05) -> MeanCI:

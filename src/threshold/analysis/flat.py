@@ -15,6 +15,13 @@ import pandas as pd
 from threshold.analysis.api import analysed_balance, attrition_table, distributions
 from threshold.analysis.data import AnalysisData
 from threshold.analysis.impact import estimate_itt
+from threshold.analysis.multilevel import (
+    DESIGNS,
+    MSG_DESIGN,
+    MultilevelDesign,
+    estimate_multilevel,
+    summary_note,
+)
 from threshold.analysis.ols import SE
 from threshold.analysis.results import Results
 from threshold.model import Arm, InputError
@@ -49,7 +56,21 @@ MSG_CLUSTER_NEEDED = (
     "--se cluster needs --cluster COLUMN, the column naming each unit's cluster "
     "(flat mode never clusters on the strata unasked)"
 )
-MSG_CLUSTER_UNUSED = "--cluster {column!r} was given without --se cluster: ask for both or neither"
+MSG_CLUSTER_UNUSED = (
+    "--cluster {column!r} was given without --se cluster or --multilevel: ask for both or neither"
+)
+MSG_CLUSTER_BLANK = (
+    "{path} row {row}, column {column!r}: the cluster is blank; give every unit its cluster"
+)
+MSG_MULTILEVEL_CLUSTER = (
+    "--multilevel {design} needs --cluster COLUMN, the column naming each unit's cluster (crt) "
+    "or site (mst)"
+)
+MSG_MULTILEVEL_SE = (
+    "--se {se} was given with --multilevel: the multilevel model's standard errors are its own "
+    "(model-based); leave --se out"
+)
+MULTILEVEL_SE = "model-based (multilevel, REML)"
 FLAT_NOTE = (
     "Flat-table analysis: no pre-registered protocol; the model was specified on the command line."
 )
@@ -78,14 +99,17 @@ def analyse_table(
     covariates: Sequence[str] = (),
     strata: str | None = None,
     cluster: str | None = None,
-    se: SE = "hc1",
+    se: SE | None = None,
+    multilevel: MultilevelDesign | None = None,
     alpha: float = 0.05,
     source: str = "table",
     software: str,
 ) -> Results:
     """ITT estimate of `outcome` by `arm` (`treatment` vs `control`, or vs the one other value),
     adjusting for the baseline (blank, or flagged by `baseline_missing`, means missing: zero plus
-    a dummy), covariates and strata dummies; clustered errors on `cluster` when se='cluster'.
+    a dummy), covariates and strata dummies; clustered errors on `cluster` when se='cluster'
+    (hc1 unless told), or the multilevel model `multilevel` (crt or mst) with `cluster` as its
+    clusters or sites.
     Numeric arm columns are compared as numbers (`1` matches `1.0`). Rows with a blank outcome
     are reported as missing."""
     named = [arm, outcome, *filter(None, [unit_id, baseline, baseline_missing, strata, cluster])]
@@ -97,10 +121,19 @@ def analyse_table(
     if outcome == baseline or outcome in covariates:
         role = "the baseline" if outcome == baseline else "a covariate"
         raise InputError(MSG_OWN_BASELINE.format(path=source, outcome=outcome, role=role))
-    if se == "cluster" and cluster is None:
-        raise InputError(MSG_CLUSTER_NEEDED)
-    if cluster is not None and se != "cluster":
-        raise InputError(MSG_CLUSTER_UNUSED.format(column=cluster))
+    if multilevel is not None:
+        if multilevel not in DESIGNS:
+            raise InputError(MSG_DESIGN.format(design=multilevel))
+        if cluster is None:
+            raise InputError(MSG_MULTILEVEL_CLUSTER.format(design=multilevel))
+        if se is not None:
+            raise InputError(MSG_MULTILEVEL_SE.format(se=se))
+    else:
+        se = se or "hc1"
+        if se == "cluster" and cluster is None:
+            raise InputError(MSG_CLUSTER_NEEDED)
+        if cluster is not None and se != "cluster":
+            raise InputError(MSG_CLUSTER_UNUSED.format(column=cluster))
     notes = [FLAT_NOTE]
     table = table.reset_index(drop=True)
     treated, compared, left_out = _arms(table, arm, treatment, control, source)
@@ -115,6 +148,8 @@ def analyse_table(
             notes.append(NOTE_NO_ID.format(n=int(repeats.sum()), rows=rows))
     if strata:
         _refuse_blanks(table, strata, MSG_STRATUM_BLANK, source)
+    if cluster:
+        _refuse_blanks(table, cluster, MSG_CLUSTER_BLANK, source)
     table, treated = table[compared], treated[compared]
     y = _numbers(table, outcome, source)
     base = _numbers(table, baseline, source) if baseline else pd.Series(np.nan, index=table.index)
@@ -131,15 +166,26 @@ def analyse_table(
         {"y": y, "baseline": base, "missing_reason": np.where(y.isna(), "blank", None)}
     )
     data = AnalysisData(units=units, outcomes={outcome: frame})
-    estimate = estimate_itt(
-        data,
-        outcome,
-        se=se,
-        alpha=alpha,
-        covariates=tuple(covariates),
-        per_pupil=False,
-        cluster_column="cluster",
-    )
+    if multilevel is not None:
+        estimate, fit = estimate_multilevel(
+            data,
+            outcome,
+            kind=multilevel,
+            cluster_name=cluster,
+            alpha=alpha,
+            covariates=tuple(covariates),
+        )
+        notes.extend([summary_note(outcome, fit), *fit.notes])
+    else:
+        estimate = estimate_itt(
+            data,
+            outcome,
+            se=se,
+            alpha=alpha,
+            covariates=tuple(covariates),
+            per_pupil=False,
+            cluster_column="cluster",
+        )
     return Results(
         trial=f"{outcome} by {arm} ({source})",
         confirmatory=False,
@@ -147,7 +193,7 @@ def analyse_table(
         protocol_sha256=None,
         alpha=alpha,
         multiplicity="none",
-        standard_errors=se,
+        standard_errors=se or MULTILEVEL_SE,
         estimates=(estimate,),
         attrition=attrition_table(data, outcome),
         balance=analysed_balance(data, outcome),

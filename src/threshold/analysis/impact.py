@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -54,6 +54,60 @@ def estimate_itt(
     so the estimate is per pupil rather than per school). `term` is the
     regressor reported (another than `treated` for an interaction among the covariates);
     se='cluster' clusters on the units column `cluster_column` (the strata, unless told)."""
+    chosen = itt_sample(data, outcome, covariates, include=include, term=term)
+    units, sample = data.units, chosen.sample
+    clusters = units.loc[sample, cluster_column] if se == "cluster" else None
+    weight = units.loc[sample, weights].astype(float) if weights else None
+    fit = fit_ols(chosen.y, chosen.design, se=se, clusters=clusters, alpha=alpha, weights=weight)
+    return itt_estimate(
+        fit.estimate(term),
+        data=data,
+        chosen=chosen,
+        outcome=outcome,
+        analysis=analysis,
+        description=description,
+        alpha=alpha,
+        per_pupil=per_pupil,
+        dropped=fit.dropped,
+        residual_sd=fit.root_mse,
+        specification={
+            "model": "OLS",
+            "term": term,
+            "outcome": outcome,
+            "regressors": list(chosen.design.columns),
+            "dropped_as_collinear": list(fit.dropped),
+            "standard_errors": se,
+            "covariates": list(covariates),
+            "analytic_weights": weights,
+            "sample": "randomised schools not withdrawn, with the outcome observed",
+            "n": int(sample.sum()),
+            "df_resid": fit.df_resid,
+            "r2": fit.r2,
+        },
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class ITTSample:
+    """What an ITT model of one outcome is fitted to: which units (`sample`), which of them are
+    treated, their outcome values and the design (treatment, baseline, strata, covariates)."""
+
+    sample: pd.Series
+    treated: pd.Series
+    y: pd.Series
+    design: pd.DataFrame
+
+
+def itt_sample(
+    data: AnalysisData,
+    outcome: str,
+    covariates: Sequence[str] = (),
+    *,
+    include: pd.Series | None = None,
+    term: str = "treated",
+) -> ITTSample:
+    """The units not withdrawn with `outcome` observed (and in `include`) and their design;
+    an arm with no value, or `term` determined by the other regressors, is an InputError."""
     if outcome not in data.outcomes:
         raise InputError(MSG_UNKNOWN_OUTCOME.format(name=outcome, known=", ".join(data.outcomes)))
     units, frame = data.units, data.outcomes[outcome]
@@ -65,61 +119,82 @@ def estimate_itt(
     for arm, mask in ((Arm.TREATMENT, treated), (Arm.CONTROL, ~treated)):
         if not (sample & mask).any():
             raise InputError(MSG_EMPTY_ARM.format(name=outcome, arm=arm.value))
-    y = frame.loc[sample, "y"].astype(float)
     design = itt_design(units.loc[sample], frame.loc[sample, "baseline"], covariates)
-    clusters = units.loc[sample, cluster_column] if se == "cluster" else None
-    weight = units.loc[sample, weights].astype(float) if weights else None
     refuse_confounded(design, term, outcome)
-    fit = fit_ols(y, design, se=se, clusters=clusters, alpha=alpha, weights=weight)
-    effect = fit.estimate(term)
+    return ITTSample(sample, treated, frame.loc[sample, "y"].astype(float), design)
+
+
+def itt_estimate(
+    effect: Coefficient,
+    *,
+    data: AnalysisData,
+    chosen: ITTSample,
+    outcome: str,
+    analysis: str,
+    description: str,
+    alpha: float,
+    per_pupil: bool,
+    dropped: tuple[str, ...],
+    specification: dict[str, object],
+    residual_sd: float | None = None,
+) -> Estimate:
+    """The Estimate of `effect` fitted to `chosen`: its effect sizes (Hedges' g only with the
+    model's `residual_sd`), each arm's unadjusted mean and n, and `specification` with the
+    control group's SD, the outcome's SD and the residual SD."""
+    sample, treated, y = chosen.sample, chosen.treated, chosen.y
     y_t, y_c = y[treated[sample]], y[~treated[sample]]
-    control_sd = float(y_c.std(ddof=1))
-    randomised = units.index
-    sizes = (float(y_t.std(ddof=1)), control_sd, len(y_t), len(y_c))
+    control_sd, outcome_sd = float(y_c.std(ddof=1)), float(y.std(ddof=1))
+    values, randomised = data.outcomes[outcome]["y"], data.units.index
+    fields = effect_fields(
+        effect,
+        control_sd=control_sd,
+        n_treatment=len(y_t),
+        n_control=len(y_c),
+        per_pupil=per_pupil,
+        residual_sd=residual_sd,
+        outcome_sd=outcome_sd if residual_sd else None,
+        alpha=alpha,
+    )
     return Estimate(
         outcome=outcome,
         analysis=analysis,
         description=description,
-        **effect_fields(effect, *sizes, per_pupil=per_pupil),
+        **fields,
         n_treatment=len(y_t),
         n_control=len(y_c),
-        treatment=arm_summary(frame["y"], randomised[treated.to_numpy()], sample, alpha),
-        control=arm_summary(frame["y"], randomised[~treated.to_numpy()], sample, alpha),
-        dropped=fit.dropped,
+        treatment=arm_summary(values, randomised[treated.to_numpy()], sample, alpha),
+        control=arm_summary(values, randomised[~treated.to_numpy()], sample, alpha),
+        dropped=dropped,
         specification={
-            "model": "OLS",
-            "term": term,
-            "outcome": outcome,
-            "regressors": list(design.columns),
-            "dropped_as_collinear": list(fit.dropped),
-            "standard_errors": se,
-            "covariates": list(covariates),
-            "analytic_weights": weights,
-            "sample": "randomised schools not withdrawn, with the outcome observed",
-            "n": int(sample.sum()),
-            "df_resid": fit.df_resid,
-            "r2": fit.r2,
+            **specification,
             "control_sd": control_sd,
+            "outcome_sd": outcome_sd,
+            "residual_sd": residual_sd,
         },
     )
 
 
 def effect_fields(
     effect: Coefficient,
-    sd_treatment: float,
-    sd_control: float,
+    *,
+    control_sd: float,
     n_treatment: int,
     n_control: int,
-    *,
     per_pupil: bool,
+    residual_sd: float | None = None,
+    outcome_sd: float | None = None,
+    alpha: float = 0.05,
 ) -> dict[str, float | None]:
     """An estimate's coefficient, CI and p-value with the effect sizes derived from them:
-    Glass's Δ, Hedges' g and (per-pupil outcomes only) the % point change."""
+    Glass's Δ (two intervals), Hedges' g conditional on `residual_sd` and unconditional on
+    `outcome_sd` (each when given) and, for per-pupil outcomes only, the % point change."""
     ci = (effect.coef, effect.ci_low, effect.ci_high)
-    delta = glass_delta(*ci, sd_control)
+    delta = glass_delta(*ci, control_sd)
     critical = (effect.ci_high - effect.coef) / effect.se if effect.se > 0 else math.nan
-    carried = glass_delta_sd_estimated(effect.coef, effect.se, critical, sd_control, n_control)
-    g = hedges_g(*ci, sd_treatment, sd_control, n_treatment, n_control)
+    carried = glass_delta_sd_estimated(effect.coef, effect.se, critical, control_sd, n_control)
+    sizes = (n_treatment, n_control, alpha)
+    g = hedges_g(effect.coef, residual_sd, *sizes) if residual_sd else None
+    unconditional = hedges_g(effect.coef, outcome_sd, *sizes) if outcome_sd else None
     return {
         "coef": effect.coef,
         "se": effect.se,
@@ -131,9 +206,12 @@ def effect_fields(
         "glass_ci_high": delta[2],
         "glass_sd_ci_low": carried.ci_low,
         "glass_sd_ci_high": carried.ci_high,
-        "hedges_g": g[0],
-        "hedges_ci_low": g[1],
-        "hedges_ci_high": g[2],
+        "hedges_g": g.estimate if g else None,
+        "hedges_ci_low": g.ci_low if g else None,
+        "hedges_ci_high": g.ci_high if g else None,
+        "hedges_g_unconditional": unconditional.estimate if unconditional else None,
+        "hedges_unconditional_ci_low": unconditional.ci_low if unconditional else None,
+        "hedges_unconditional_ci_high": unconditional.ci_high if unconditional else None,
         "pct_point": 100 * effect.coef if per_pupil else None,
         "pct_point_ci_low": 100 * effect.ci_low if per_pupil else None,
         "pct_point_ci_high": 100 * effect.ci_high if per_pupil else None,

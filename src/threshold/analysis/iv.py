@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from threshold.analysis.data import AnalysisData
-from threshold.analysis.impact import effect_fields, estimate_itt, itt_design
+from threshold.analysis.impact import effect_fields, estimate_itt, itt_sample
 from threshold.analysis.ols import (
     COLLINEAR_TOL,
     CONSTANT,
@@ -309,14 +309,11 @@ def _estimate_iv(
         include=include,
         per_pupil=per_pupil,
     )
-    units, frame = data.units, data.outcomes[outcome]
-    sample = ~units["withdrawn"].astype(bool) & frame["y"].notna()
-    if include is not None:
-        sample &= include.reindex(units.index).fillna(False).astype(bool)
-    design = itt_design(units.loc[sample], frame.loc[sample, "baseline"], covariates)
+    units, chosen = data.units, itt_sample(data, outcome, covariates, include=include)
+    sample, design = chosen.sample, chosen.design
     exog = design.drop(columns="treated")
     fit = fit_iv(
-        frame.loc[sample, "y"].astype(float),
+        chosen.y,
         exog,
         received.loc[sample].to_frame(),
         design[["treated"]],
@@ -326,11 +323,19 @@ def _estimate_iv(
     )
     effect = fit.estimate(str(received.name))
     stage = fit.first_stages[0]
-    control_sd = float(itt.specification["control_sd"])  # type: ignore[arg-type]
-    sizes = (itt.treatment.sd, control_sd, itt.n_treatment, itt.n_control)
+    spec = itt.specification
     return replace(
         itt,
-        **effect_fields(effect, *sizes, per_pupil=per_pupil),
+        **effect_fields(
+            effect,
+            control_sd=float(spec["control_sd"]),  # type: ignore[arg-type]
+            n_treatment=itt.n_treatment,
+            n_control=itt.n_control,
+            per_pupil=per_pupil,
+            residual_sd=float(spec["residual_sd"]),  # type: ignore[arg-type]  # the ITT model's
+            outcome_sd=float(spec["outcome_sd"]),  # type: ignore[arg-type]
+            alpha=alpha,
+        ),
         dropped=fit.dropped,
         specification=itt.specification
         | specification

@@ -71,6 +71,8 @@ class OLSResult:
     nobs: int
     r2: float
     r2_adj: float
+    root_mse: float
+    """√(RSS/(n − k)), Stata's Root MSE: the residual standard deviation."""
     se_type: str
     n_clusters: int | None
     alpha: float
@@ -227,6 +229,7 @@ def fit_ols(
         nobs=nobs,
         r2=r2,
         r2_adj=r2_adj,
+        root_mse=float(np.sqrt(rss / (nobs - k))),
         se_type=se,
         n_clusters=n_clusters,
         alpha=alpha,

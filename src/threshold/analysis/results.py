@@ -46,8 +46,13 @@ class Estimate:
     specification: dict[str, object]
     p_adjusted: float | None = None
     hedges_g: float | None = None
+    """Hedges' g on the residual SD (eefAnalytics' conditional g), with its CI."""
     hedges_ci_low: float | None = None
     hedges_ci_high: float | None = None
+    hedges_g_unconditional: float | None = None
+    """Hedges' g on the outcome's SD (eefAnalytics' unconditional g), with its CI."""
+    hedges_unconditional_ci_low: float | None = None
+    hedges_unconditional_ci_high: float | None = None
     glass_sd_ci_low: float | None = None
     """Glass's Δ's CI carrying the control SD's uncertainty (`glass_delta_sd_estimated`)."""
     glass_sd_ci_high: float | None = None

@@ -35,6 +35,7 @@ from threshold.trial import Outcome, Protocol, Specification
 
 STANDARD_ERRORS_ML = "robust (sandwich with Stata's n/(n−1), as poisson/logit …, vce(robust))"
 WEIGHTS_SAID = " (analytic weights on {variable}: Stata's aweight, not frequency weights)"
+MSG_NOT_ESTIMATED = "{label}: not estimated: {reason}"
 MSG_NO_VARIABLE = "subgroup {name}: the schools have no characteristic {variable!r}"
 MSG_ONE_LEVEL = "subgroup {name}: {variable!r} has a single value among analysed schools"
 MIN_PER_ARM = 10
@@ -75,6 +76,8 @@ def robustness_estimates(
                 estimates.append(estimate)  # kept even if a later model of the spec is not
         except NotEstimable as reason:
             notes.append(str(reason))
+        except InputError as reason:  # degenerate data for this model: said, not a number
+            notes.append(MSG_NOT_ESTIMATED.format(label=f"robustness: {spec.name}", reason=reason))
     return estimates, notes
 
 
@@ -134,17 +137,22 @@ def _robustness(
 
 def subgroup_estimates(
     tables: Mapping[str, pd.DataFrame], data: AnalysisData, protocol: Protocol
-) -> list[Estimate]:
-    """Estimates for each subgroup analysis of the primary outcome."""
+) -> tuple[list[Estimate], list[str]]:
+    """Estimates for each subgroup analysis of the primary outcome, and a note for each the data
+    cannot estimate (which then has no estimate)."""
     primary = protocol.primary
     options = primary_options(protocol)
     estimates: list[Estimate] = []
+    notes: list[str] = []
     for spec in protocol.subgroups:
-        if spec.kind == "windows":
-            estimates += _windows(tables, data, primary, spec, options)
-        else:
-            estimates += _interaction(data, primary.name, spec, options)
-    return estimates
+        try:
+            if spec.kind == "windows":
+                estimates += _windows(tables, data, primary, spec, options)
+            else:
+                estimates += _interaction(data, primary.name, spec, options)
+        except InputError as reason:
+            notes.append(MSG_NOT_ESTIMATED.format(label=f"subgroup: {spec.name}", reason=reason))
+    return estimates, notes
 
 
 def _windows(
@@ -302,6 +310,9 @@ def _glm(data: AnalysisData, outcome: str, label: str, alpha: float, *, logit: b
         hedges_g=None,
         hedges_ci_low=None,
         hedges_ci_high=None,
+        hedges_g_unconditional=None,
+        hedges_unconditional_ci_low=None,
+        hedges_unconditional_ci_high=None,
         pct_point=None,
         pct_point_ci_low=None,
         pct_point_ci_high=None,

@@ -75,11 +75,23 @@ def analyse(
         str | None, typer.Option(help="Flat table: the strata (block) column.")
     ] = None,
     cluster: Annotated[
-        str | None, typer.Option(help="Flat table: the cluster column, for --se cluster.")
+        str | None,
+        typer.Option(help="Flat table: the cluster column, for --se cluster or --multilevel."),
     ] = None,
     se: Annotated[
-        str, typer.Option(help="Flat table: hc1, hc2, hc3, classical or cluster (with --cluster).")
-    ] = "hc1",
+        str | None,
+        typer.Option(
+            help="Flat table: hc1 (the default), hc2, hc3, classical or cluster (with --cluster)."
+        ),
+    ] = None,
+    multilevel: Annotated[
+        str | None,
+        typer.Option(
+            help="Flat table: fit the multilevel model instead of OLS, with --cluster: crt "
+            "(cluster-randomised: random intercept) or mst (multisite: random intercept and "
+            "treatment effect by site)."
+        ),
+    ] = None,
 ) -> None:
     """Estimate a protocol's outcomes on contract tables (PROTOCOL --data DIR [--store STORE …]),
     or one outcome of any two-arm trial in a flat table (--table … --arm … --treatment …
@@ -102,6 +114,7 @@ def analyse(
             strata=strata,
             cluster=cluster,
             se=se,
+            multilevel=multilevel,
             source=str(table),
             software=f"threshold {version('threshold')}",
         )

@@ -6,26 +6,23 @@ from __future__ import annotations
 
 import html
 import io
-import json
 from pathlib import Path
 
 from docx import Document
-from docx.shared import Inches
 from scipy import stats
 
 from threshold.analysis.meta import MetaResults, Pooled
-from threshold.report.content import FIGURES_DIR
 from threshold.report.figures import WIDTH, FigureView, render_png
 from threshold.report.render import (
     CSS,
     html_figure,
     html_table,
-    json_default,
     markdown_figure,
     markdown_table,
+    write_documents,
 )
 from threshold.report.tables import TableView, interval, number
-from threshold.report.word import docx_table
+from threshold.report.word import docx_figure, docx_table
 
 MEASURE_LABEL = {"glass_delta": "Glass's Δ", "coef": "Coefficient"}
 METHOD_LABEL = {"reml": "REML", "dl": "DerSimonian–Laird"}
@@ -171,10 +168,7 @@ def meta_docx(results: MetaResults, figure: FigureView) -> bytes:
         docx_table(document, view)
         if view.note:
             document.add_paragraph(view.note)
-    document.add_heading(figure.title, level=2)
-    picture = document.add_picture(io.BytesIO(figure.png), width=Inches(WIDTH))
-    picture._inline.docPr.set("descr", figure.alt)  # python-docx has no alt-text API
-    document.add_paragraph(figure.caption, style="Caption")
+    docx_figure(document, figure)
     document.add_heading("Methods", level=2)
     document.add_paragraph(meta_methods(results))
     if results.notes:
@@ -189,19 +183,14 @@ def meta_docx(results: MetaResults, figure: FigureView) -> bytes:
 def write_meta_report(results: MetaResults, directory: Path) -> list[Path]:
     """Write results.json, report.md (figure in FIGURES_DIR), report.html and report.docx."""
     figure = meta_figure(results)
-    (directory / FIGURES_DIR).mkdir(parents=True, exist_ok=True)
-    (directory / FIGURES_DIR / f"{figure.name}.png").write_bytes(figure.png)
-    documents = {
-        "results.json": (
-            json.dumps(results.to_dict(), indent=2, default=json_default) + "\n"
-        ).encode(),
-        "report.md": meta_markdown(results, figure).encode(),
-        "report.html": meta_html(results, figure).encode(),
-        "report.docx": meta_docx(results, figure),
-    }
-    for name, content in documents.items():
-        (directory / name).write_bytes(content)
-    return [directory / name for name in documents]
+    return write_documents(
+        directory,
+        [figure],
+        results.to_dict(),
+        meta_markdown(results, figure),
+        meta_html(results, figure),
+        meta_docx(results, figure),
+    )
 
 
 def _pooled_row(p: Pooled) -> tuple[str, ...]:

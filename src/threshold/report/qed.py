@@ -5,25 +5,22 @@ from __future__ import annotations
 
 import html
 import io
-import json
 from pathlib import Path
 
 from docx import Document
-from docx.shared import Inches
 
 from threshold.qed import QEDResults, RateRatio
-from threshold.report.content import FIGURES_DIR
 from threshold.report.figures import WIDTH, FigureView, render_png
 from threshold.report.render import (
     CSS,
     html_figure,
     html_table,
-    json_default,
     markdown_figure,
     markdown_table,
+    write_documents,
 )
 from threshold.report.tables import TableView, interval, number
-from threshold.report.word import docx_table
+from threshold.report.word import docx_figure, docx_table
 
 QED_TITLE = "Trained and comparison groups: a quasi-experimental comparison"
 CAVEAT_HEADING = "This is not a randomised comparison"
@@ -188,10 +185,7 @@ def qed_docx(results: QEDResults, figure: FigureView) -> bytes:
         docx_table(document, view)
         if view.note:
             document.add_paragraph(view.note)
-    document.add_heading(figure.title, level=2)
-    picture = document.add_picture(io.BytesIO(figure.png), width=Inches(WIDTH))
-    picture._inline.docPr.set("descr", figure.alt)  # python-docx has no alt-text API
-    document.add_paragraph(figure.caption, style="Caption")
+    docx_figure(document, figure)
     document.add_heading(CAVEAT_HEADING, level=2)
     document.add_paragraph(results.caveat)
     for note in results.notes:
@@ -204,19 +198,14 @@ def qed_docx(results: QEDResults, figure: FigureView) -> bytes:
 def write_qed_report(results: QEDResults, directory: Path) -> list[Path]:
     """Write results.json, report.md (figure in FIGURES_DIR), report.html and report.docx."""
     figure = qed_figure(results)
-    (directory / FIGURES_DIR).mkdir(parents=True, exist_ok=True)
-    (directory / FIGURES_DIR / f"{figure.name}.png").write_bytes(figure.png)
-    documents = {
-        "results.json": (
-            json.dumps(results.to_dict(), indent=2, default=json_default) + "\n"
-        ).encode(),
-        "report.md": qed_markdown(results, figure).encode(),
-        "report.html": qed_html(results, figure).encode(),
-        "report.docx": qed_docx(results, figure),
-    }
-    for name, content in documents.items():
-        (directory / name).write_bytes(content)
-    return [directory / name for name in documents]
+    return write_documents(
+        directory,
+        [figure],
+        results.to_dict(),
+        qed_markdown(results, figure),
+        qed_html(results, figure),
+        qed_docx(results, figure),
+    )
 
 
 def _smd(value: float) -> str:

@@ -73,16 +73,34 @@ def write_report(
     into `directory`, with `extra_tables` after the estimates; return the four documents'
     paths."""
     figures = render_figures(results)
+    return write_documents(
+        directory,
+        figures,
+        results.to_dict(),
+        to_markdown(results, figures, extra_tables),
+        to_html(results, figures, extra_tables),
+        to_docx(results, figures, extra_tables),
+    )
+
+
+def write_documents(
+    directory: Path,
+    figures: Sequence[FigureView],
+    results: dict[str, object],
+    markdown: str,
+    page: str,
+    word: bytes,
+) -> list[Path]:
+    """Write the figures' PNGs into FIGURES_DIR, then results.json, report.md, report.html and
+    report.docx; return the four documents' paths."""
     (directory / FIGURES_DIR).mkdir(parents=True, exist_ok=True)
     for figure in figures:
         (directory / FIGURES_DIR / f"{figure.name}.png").write_bytes(figure.png)
     documents = {
-        "results.json": (
-            json.dumps(results.to_dict(), indent=2, default=json_default) + "\n"
-        ).encode(),
-        "report.md": to_markdown(results, figures, extra_tables).encode(),
-        "report.html": to_html(results, figures, extra_tables).encode(),
-        "report.docx": to_docx(results, figures, extra_tables),
+        "results.json": (json.dumps(results, indent=2, default=json_default) + "\n").encode(),
+        "report.md": markdown.encode(),
+        "report.html": page.encode(),
+        "report.docx": word,
     }
     for name, content in documents.items():
         (directory / name).write_bytes(content)

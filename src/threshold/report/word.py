@@ -42,10 +42,7 @@ def to_docx(
             document.add_paragraph(view.note)
     document.add_heading("Figures", level=2)
     for figure in figures:
-        document.add_heading(figure.title, level=3)
-        picture = document.add_picture(io.BytesIO(figure.png), width=Inches(WIDTH))
-        picture._inline.docPr.set("descr", figure.alt)  # python-docx has no alt-text API
-        document.add_paragraph(figure.caption, style="Caption")
+        docx_figure(document, figure, level=3)
     document.add_heading("Methods", level=2)
     for paragraph in methods(results):
         document.add_paragraph(paragraph)
@@ -57,6 +54,14 @@ def to_docx(
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def docx_figure(document: DocumentObject, figure: FigureView, *, level: int = 2) -> None:
+    """The figure under its heading, with its alt text and caption."""
+    document.add_heading(figure.title, level=level)
+    picture = document.add_picture(io.BytesIO(figure.png), width=Inches(WIDTH))
+    picture._inline.docPr.set("descr", figure.alt)  # python-docx has no alt-text API
+    document.add_paragraph(figure.caption, style="Caption")
 
 
 def docx_table(document: DocumentObject, view: TableView) -> None:

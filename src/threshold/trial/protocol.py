@@ -71,6 +71,8 @@ ROBUSTNESS_KINDS = (
 STANDARD_ERRORS = ("hc1", "hc2", "hc3", "classical", "cluster")
 EFFECT_SIZES = ("glass", "hedges")
 MULTIPLICITY = ("hochberg", "holm", "bonferroni", "none")
+OUTCOME_MODELS = ("ols", "multilevel")
+"""`ols`: the school-level model; `multilevel`: a wellbeing outcome per DSL, schools as clusters."""
 
 Window = tuple[dt.date, dt.date]
 
@@ -85,6 +87,7 @@ class Outcome:
     baseline_window: Window | None
     observed_by: dt.date | None
     description: str
+    model: str = "ols"
 
 
 @dataclass(frozen=True)
@@ -443,6 +446,12 @@ class _Checker:
                 f"{key}.window: a front-door outcome needs its window [first day, last day]"
             )
         observed_by = self.date(item, f"{key}.observed_by")
+        model = self.choice(item, f"{key}.model", OUTCOME_MODELS, default="ols")
+        if model == "multilevel" and not wellbeing:
+            self.problems.append(
+                f"{key}.model: multilevel needs an outcome measured on each DSL (a wellbeing "
+                "measure); front-door outcomes are per school: use ols"
+            )
         if measure == OutcomeMeasure.REFERRAL_NFA and observed_by is None:
             self.problems.append(
                 f"{key}.observed_by: referral NFA needs the date outcomes are observed by"
@@ -456,6 +465,7 @@ class _Checker:
             baseline_window=self.window(item, f"{key}.baseline_window"),
             observed_by=observed_by,
             description=str(item.get("description", "")),
+            model=model,
         )
 
     def specification(

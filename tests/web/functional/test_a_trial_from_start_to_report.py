@@ -23,6 +23,7 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from factories.cli import run_threshold
+from factories.forms import fill_date
 from factories.jobs import run_jobs
 from factories.trial_analysis import import_world_exports, small_world, world_programmes
 from threshold.synth import MESSY_PROFILE
@@ -157,11 +158,11 @@ def test_a_trial_from_start_to_report(
         shoot(eva, "01-trial-draft")
 
         eva.get_by_role("link", name="Draft the protocol").click()
-        eva.get_by_label("Outcome window: first day").fill("2021-09-01")
-        eva.get_by_label("Outcome window: last day").fill("2022-07-31")
-        eva.get_by_label("Baseline window: first day").fill("2020-09-01")
-        eva.get_by_label("Baseline window: last day").fill("2021-07-31")
-        eva.get_by_label("Referral outcomes observed by").fill("2022-07-31")
+        fill_date(eva, "Outcome window: first day", "2021-09-01")
+        fill_date(eva, "Outcome window: last day", "2022-07-31")
+        fill_date(eva, "Baseline window: first day", "2020-09-01")
+        fill_date(eva, "Baseline window: last day", "2021-07-31")
+        fill_date(eva, "Referral outcomes observed by", "2022-07-31")
         # No surveys in this trial: no wellbeing outcomes, no subgroup by DSL experience.
         eva.get_by_label(re.compile("anxiety-contentment")).uncheck()
         eva.get_by_label(re.compile("depression-enthusiasm")).uncheck()
@@ -195,7 +196,7 @@ def test_a_trial_from_start_to_report(
         sol.get_by_role("link", name="Schedule").first.click()
         sol.get_by_role("link", name=chosen.school.name).click()
         sol.get_by_role("button", name="Plan a session").click()
-        sol.get_by_label("Date").fill("2021-11-09")
+        fill_date(sol, "Date of the session", "2021-11-09")
         sol.get_by_label("Start time").fill("10:00")
         sol.get_by_role("button", name="Plan session").click()
         sol.get_by_label("Why it is entered late").fill(LATE)

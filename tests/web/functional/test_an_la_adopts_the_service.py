@@ -21,6 +21,7 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 from playwright.sync_api import Page, expect
 
+from factories.forms import fill_date
 from threshold.web.accounts.models import User
 from threshold.web.people.selectors import PersonState, person_state
 from threshold.web.programme.models import SupervisionSession
@@ -179,8 +180,8 @@ def test_a_new_la_adopts_the_service_from_an_empty_database(
         page.get_by_role("link", name="Programmes").first.click()
         page.get_by_role("button", name="Start a programme").click()
         page.get_by_label("School year").fill("2026/27")
-        page.get_by_label("First day of sessions").fill((today - dt.timedelta(weeks=2)).isoformat())
-        page.get_by_label("Last day of sessions").fill((today + dt.timedelta(weeks=30)).isoformat())
+        fill_date(page, "First day of sessions", today - dt.timedelta(weeks=2))
+        fill_date(page, "Last day of sessions", today + dt.timedelta(weeks=30))
         page.get_by_role("button", name="Save programme").click()
         page.get_by_role("link", name="Enrol schools from an allocation file").click()
         page.get_by_label("Allocation file").set_input_files(str(tmp_path / "allocations.csv"))

@@ -17,6 +17,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from factories.forms import fill_date
 from threshold.trial import verify_allocation
 from threshold.web.accounts.roles import RoleName
 from threshold.web.organisations.models import LocalAuthority, School
@@ -125,11 +126,11 @@ def test_evaluator_sets_up_and_randomises_a_trial(
         expect(page.get_by_label("Trial name")).to_have_value("Supervision for DSLs 2025/26")
         shoot(page, "06-protocol")
         page.get_by_label("Registration").fill("ISRCTN12345678")
-        page.get_by_label("Outcome window: first day").fill("2025-09-01")
-        page.get_by_label("Outcome window: last day").fill("2026-07-31")
-        page.get_by_label("Baseline window: first day").fill("2024-09-01")
-        page.get_by_label("Baseline window: last day").fill("2026-07-31")
-        page.get_by_label("Referral outcomes observed by").fill("2026-07-31")
+        fill_date(page, "Outcome window: first day", "2025-09-01")
+        fill_date(page, "Outcome window: last day", "2026-07-31")
+        fill_date(page, "Baseline window: first day", "2024-09-01")
+        fill_date(page, "Baseline window: last day", "2026-07-31")
+        fill_date(page, "Referral outcomes observed by", "2026-07-31")
         page.get_by_label("% pupils eligible for free school meals").check()
         page.get_by_label("Public draw").fill(
             "UK National Lottery Lotto draw of Saturday 3 October 2026: the six main numbers, "
@@ -138,7 +139,7 @@ def test_evaluator_sets_up_and_randomises_a_trial(
         page.get_by_role("button", name="Save the protocol").click()
         expect(page.get_by_text("The baseline window must end before").first).to_be_visible()
         shoot(page, "06b-protocol-errors")
-        page.get_by_label("Baseline window: last day").fill("2025-07-31")
+        fill_date(page, "Baseline window: last day", "2025-07-31")
         page.get_by_role("button", name="Save the protocol").click()
         expect(page.get_by_text("Protocol saved")).to_be_visible()
 
@@ -192,7 +193,7 @@ def test_evaluator_sets_up_and_randomises_a_trial(
             "link", name="Record withdrawal of Eastvale High School 1", exact=True
         ).click()
         shoot(page, "11-withdraw")
-        page.get_by_label("Date the school withdrew").fill(today.isoformat())
+        fill_date(page, "Date the school withdrew", today)
         page.get_by_label("Why the school withdrew").fill(
             "The DSL left and the school could not release a deputy for sessions"
         )

@@ -19,6 +19,7 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from factories.forms import fill_date
 from threshold.web.accounts.roles import RoleName
 from threshold.web.organisations.models import LocalAuthority, School
 from threshold.web.programme.models import Enrolment
@@ -131,8 +132,8 @@ def test_la_lead_runs_a_programme_without_a_trial(
         page.get_by_role("button", name="Start a survey").click()
         page.get_by_label("Programme").select_option(label="Northmoor 2024/25")
         page.get_by_label("Baseline").check()
-        page.get_by_label("Opens on").fill(today.isoformat())
-        page.get_by_label("Closes on").fill((today + dt.timedelta(days=21)).isoformat())
+        fill_date(page, "Opens on", today)
+        fill_date(page, "Closes on", today + dt.timedelta(days=21))
         checked(page, "08-start-survey")
         page.get_by_role("button", name="Start the survey").click()
         expect(

@@ -15,6 +15,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from factories.forms import fill_date
 from factories.sessions import enrol_with_ssw
 from threshold.web.accounts.models import User
 from threshold.web.accounts.roles import RoleName
@@ -122,7 +123,7 @@ def test_ssw_corrects_mistakes_in_a_schedule(
 
         # A Saturday before the others: confirmed, then numbered by date.
         page.get_by_role("button", name="Plan a session").click()
-        page.get_by_label("Date").fill(saturday.isoformat())
+        fill_date(page, "Date of the session", saturday)
         page.get_by_label("Start time").fill("10:00")
         page.get_by_role("button", name="Plan session").click()
         expect(page.get_by_text("is a Saturday: confirm that the session is on a")).to_have_count(

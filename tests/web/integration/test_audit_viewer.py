@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from factories.forms import date_fields
 from threshold.web.accounts.roles import RoleName
 from threshold.web.audit.forms import MSG_DATES_REVERSED
 from threshold.web.audit.models import AuditAction, AuditEvent
@@ -78,7 +79,9 @@ def test_filters_narrow_the_list(
         "h1",
         "h2",
     }
-    reversed_dates = client.get(URL, {"date_from": "2025-02-01", "date_to": "2025-01-01"})
+    reversed_dates = client.get(
+        URL, {**date_fields("date_from", "2025-02-01"), **date_fields("date_to", "2025-01-01")}
+    )
     assert reversed_dates.context["form"].errors["date_to"] == [MSG_DATES_REVERSED]
     assert "must be the same as or after" in reversed_dates.text
 

@@ -113,6 +113,15 @@ MATRIX: dict[str, dict[str, int]] = {
     },
     "supervision:ad_hoc_support": row(302, 403, ssw=200),
     "supervision:ratings": row(302, 403, ssw=200),
+    # Finding and exporting (programme-lists): downloads of the schedule's sessions, of take-up
+    # and of the supervision sessions, for those who see each list.
+    "programme:schedule_download": row(
+        302, 403, la_lead=200, ssw=200, dsl_lead=200, dsl_deputy=200
+    ),
+    "programme:take_up_download": row(302, 403, la_lead=200, ssw=200),
+    "supervision:session_download": row(
+        302, 403, la_lead=200, ssw=200, dsl_lead=200, dsl_deputy=200
+    ),
     # Front door: the home LA and school; no import exists here (404 for the LA analyst).
     "insights:index": row(302, 403, la_lead=200, la_analyst=200, dsl_lead=200, dsl_deputy=200),
     "insights:authority": row(302, 403, la_lead=200, la_analyst=200),
@@ -123,6 +132,8 @@ MATRIX: dict[str, dict[str, int]] = {
     "insights:quarantine": row(302, 403, la_analyst=200),
     # Background jobs: the failed ones are for system administrators.
     "jobs:failed": row(302, 403, system_admin=200),
+    # jobs-week: running a failed e-mail job again is a POST (GET: 405 for everyone).
+    "jobs:run_again": row(405, 405),
     # Trials: evaluators everywhere; LA leads and analysts in their LA's trials.
     # Programmes without a trial: the LA lead enrols schools directly (no programme 1 here);
     # the people invited to a survey wave (no wave 1).
@@ -148,6 +159,24 @@ MATRIX: dict[str, dict[str, int]] = {
             "programme:session_canceller",
         )
     },
+    # Finding and exporting (insights-lists): downloads of the lists and dashboard tables, in
+    # the page's scope; an LA's imports list for those who see its dashboard.
+    "guidance:call_download": row(302, 403, la_lead=200, ssw=200),
+    "guidance:outcome_download": row(302, 403, dsl_lead=200, dsl_deputy=200),
+    **{
+        name: row(302, 403, la_lead=200, la_analyst=200)
+        for name in (
+            "insights:authority_schools_download",
+            "insights:authority_months_download",
+            "insights:import_list",
+            "insights:import_list_download",
+        )
+    },
+    **{
+        name: row(302, 403, la_lead=200, la_analyst=200, dsl_lead=200, dsl_deputy=200)
+        for name in ("insights:school_months_download", "insights:school_comparison_download")
+    },
+    "audit:event_download": row(302, 403, la_lead=200, system_admin=200),
     "trials:trial_list": row(302, 403, la_lead=200, la_analyst=200, evaluator=200),
     # Trials' analysis runs (trials.analyse): no trial or run 999999 exists (404 where the role
     # may analyse); starting a run is a POST.
@@ -205,6 +234,8 @@ MATRIX: dict[str, dict[str, int]] = {
 """URL name → who → expected status. URLs with arguments also need an entry in URL_KWARGS."""
 
 URL_KWARGS: dict[str, dict[str, object]] = {
+    # jobs-week: no job has this id.
+    "jobs:run_again": {"job_id": "00000000-0000-0000-0000-000000000000"},
     "accounts:password_reset_confirm": {"uidb64": "MQ", "token": "not-a-token"},
     **{name: {"pk": 999_999} for name in ("accounts:authenticator_reset", "accounts:unlock")},
     # Programme pages: no programme, enrolment or session exists here (so 404 where the role
@@ -315,6 +346,20 @@ URL_KWARGS: dict[str, dict[str, object]] = {
     "people:invitation_accept": {"token": "no-such-invitation-token"},
     "programme:feed_ics": {"token": "no-such-feed-token"},
     "reminders:authority_defaults": {"la_code": "990"},
+    # Finding and exporting (insights-lists).
+    **{
+        name: {"la_code": "990"}
+        for name in (
+            "insights:authority_schools_download",
+            "insights:authority_months_download",
+            "insights:import_list",
+            "insights:import_list_download",
+        )
+    },
+    **{
+        name: {"urn": 990001}
+        for name in ("insights:school_months_download", "insights:school_comparison_download")
+    },
 }
 
 

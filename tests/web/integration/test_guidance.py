@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from factories.forms import date_fields
 from threshold.web.accounts.roles import RoleName
 from threshold.web.accounts.services import membership_grant
 from threshold.web.audit.models import AuditEvent
@@ -236,7 +237,12 @@ def test_call_log_warns_about_identifying_details_searches_and_links_contacts(
     sign_in(client, ssw)
     new = reverse("guidance:call_create")
     when = timezone.localtime().replace(microsecond=0) - dt.timedelta(days=10)
-    data = {**CALL, "school": school.pk, "called_at": when.strftime("%Y-%m-%dT%H:%M")}
+    data = {
+        **CALL,
+        "school": school.pk,
+        **date_fields("called_on", when.date()),
+        "called_time": when.strftime("%H:%M"),
+    }
     data["follow_up"] = "Ring back on 07700 900123."
     response = client.post(new, data)
     assert "This may identify someone" in response.content.decode()
@@ -264,8 +270,8 @@ def test_call_log_warns_about_identifying_details_searches_and_links_contacts(
     assert len(client.get(calls, {"category": "threshold"}).context["calls"]) == 1
     assert len(client.get(calls, {"school": school.pk}).context["calls"]) == 1
     later = (day + dt.timedelta(days=1)).isoformat()
-    assert len(client.get(calls, {"date_from": later}).context["calls"]) == 0
-    assert len(client.get(calls, {"date_to": day.isoformat()}).context["calls"]) == 1
+    assert len(client.get(calls, date_fields("date_from", later)).context["calls"]) == 0
+    assert len(client.get(calls, date_fields("date_to", day)).context["calls"]) == 1
     assert events("read", "guidance.informationlinecall")
 
     sign_in(client, lead)

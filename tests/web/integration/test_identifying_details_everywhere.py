@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from factories.forms import date_fields
 from threshold.web.accounts.models import User
 from threshold.web.accounts.roles import RoleName
 from threshold.web.audit.models import AuditAction, AuditEvent
@@ -285,7 +286,7 @@ CHILD_KEY = "topics|NAME|KACPER NOWAK"
 def meeting_form(ssw: User, **extra: object) -> dict[str, object]:
     return {
         "authority": "990",
-        "held_on": "2024-12-03",
+        **date_fields("held_on", "2024-12-03"),
         "attendees": [ssw.pk],
         "topics": CHILD_AND_SCHOOL,
         **extra,

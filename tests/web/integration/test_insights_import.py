@@ -13,9 +13,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from factories.clock import Clock
+from factories.flaky_mail import FLAKY_BACKEND, flaky
 from factories.jobs import run_jobs
 from factories.stores import store_state
 from threshold.web.accounts.roles import RoleName
@@ -30,6 +33,7 @@ from threshold.web.insights.services import (
     frontdoor_import,
     job_folder,
 )
+from threshold.web.jobs.retries import BACKOFF
 from threshold.web.organisations.models import LocalAuthority, School
 
 HEADER = (
@@ -327,3 +331,26 @@ def test_an_analyst_of_another_la_is_refused(
 ) -> None:
     for name in ("insights:import_upload", "insights:quarantine", "insights:authority"):
         assert analyst.get(reverse(name, kwargs={"la_code": "991"})).status_code == 403
+
+
+@JOBS
+def test_the_finished_mail_is_tried_again_without_importing_again(
+    analyst: Client, settings: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mail server drops the first attempt: the import is made once, and its e-mail goes
+    on a later attempt of its own job."""
+    settings.EMAIL_BACKEND = FLAKY_BACKEND
+    clock = Clock(monkeypatch, timezone.now().replace(microsecond=0))
+    flaky(1)
+    try:
+        upload(analyst, SSD)
+        run_jobs()
+        assert FrontDoorImport.objects.count() == 1
+        assert mail.outbox == []
+        clock.advance(BACKOFF[0])
+        run_jobs()
+    finally:
+        flaky(0)
+    assert FrontDoorImport.objects.count() == 1
+    (message,) = mail.outbox
+    assert message.subject == "Front-door import finished: contacts.csv"

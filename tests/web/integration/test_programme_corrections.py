@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from factories.clock import Clock
+from factories.forms import date_fields
 from factories.sessions import enrol_with_ssw
 from threshold.web.accounts.models import User
 from threshold.web.accounts.roles import RoleName
@@ -181,7 +182,7 @@ def test_the_plan_page_asks_why_a_past_date_is_entered_late(
     sign_in(client, ssw)
     url = reverse("programme:session_plan", kwargs={"urn": 990001})
     form = {
-        "date": week(4).isoformat(),
+        **date_fields("date", week(4)),
         "time": "10:00",
         "format": "group",
         "mode": "online",
@@ -228,7 +229,7 @@ def test_the_plan_page_asks_to_confirm_a_weekend(
     sign_in(client, ssw)
     url = reverse("programme:session_plan", kwargs={"urn": 990001})
     form = {
-        "date": SATURDAY.isoformat(),
+        **date_fields("date", SATURDAY),
         "time": "10:00",
         "format": "group",
         "mode": "online",

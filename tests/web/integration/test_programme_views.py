@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from factories.forms import date_fields
 from threshold.web.accounts.models import User
 from threshold.web.accounts.roles import RoleName
 from threshold.web.accounts.services import membership_grant, user_create
@@ -84,8 +85,8 @@ def test_lead_creates_a_programme(lead: Client, places: dict[str, LocalAuthority
         {
             "authority": "990",
             "school_year": "2025/26",
-            "starts_on": "2025-09-08",
-            "ends_on": "2026-07-17",
+            **date_fields("starts_on", "2025-09-08"),
+            **date_fields("ends_on", "2026-07-17"),
             "model": "individual",
             "csa_focus": "yes",
             "interval_min_weeks": "4",
@@ -165,7 +166,7 @@ def test_ssw_plans_from_a_suggestion_and_records_it_held(
     response = client.post(
         plan_url,
         {
-            "date": today.isoformat(),
+            **date_fields("date", today),
             "time": "00:01",  # started already, so it can be recorded as held
             "weekend_confirmed": "on",  # asked for only on a weekend
             "format": "group",
@@ -195,7 +196,7 @@ def test_plan_refuses_too_long_a_session(
     response = client.post(
         reverse("programme:session_plan", kwargs={"urn": 990001}),
         {
-            "date": timezone.localdate().isoformat(),
+            **date_fields("date", timezone.localdate()),
             "time": "09:00",
             "format": "one_to_one",
             "mode": "face_to_face",
@@ -265,7 +266,7 @@ def test_meetings_are_recorded_and_listed(
         reverse("programme:meeting_create"),
         {
             "authority": "990",
-            "held_on": "2024-12-03",
+            **date_fields("held_on", "2024-12-03"),
             "attendees": [ssw.pk],
             "topics": "Escalation",
         },

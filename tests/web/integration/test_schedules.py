@@ -58,7 +58,7 @@ def test_a_weekly_schedule_is_due_on_its_day(now: str, slot: str) -> None:
 def test_the_first_tick_records_the_slot_without_a_backlog_and_each_slot_runs_once() -> None:
     assert schedule_tick(now=at("2026-12-01 12:00")) == []
     assert ScheduledRun.objects.count() == len(SCHEDULES)
-    assert schedule_tick(now=at("2026-12-01 23:00")) == []  # same slots
+    assert schedule_tick(now=at("2026-12-01 12:05")) == []  # same slots (hourly at :10)
     later = schedule_tick(now=at("2026-12-09 12:00"))  # nights and a Monday missed: run once
     assert sorted(run.name for run in later) == sorted(s.name for s in SCHEDULES)
     assert all(run.task_id for run in later)

@@ -15,6 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from factories.forms import date_fields
 from threshold.model import TABLES, check_frame
 from threshold.web.accounts.models import User
 from threshold.web.accounts.roles import RoleName
@@ -415,7 +416,7 @@ def test_the_ssw_logs_ad_hoc_support_and_scores(client, sign_in, session, users)
         reverse("supervision:ad_hoc_support"),
         {
             "enrolment": session.enrolment.pk,
-            "support_date": "2024-11-05",
+            **date_fields("support_date", "2024-11-05"),
             "channel": "email",
             "initiated_by": "ssw",
             "topic": "wellbeing",

@@ -1,6 +1,7 @@
 """A survey wave reaches someone: the DSLs of the enrolled schools are invited when it is made
 (and again on demand), and the LA lead adds people without accounts by e-mail. The pages say
-how many are invited, never who has answered; addresses are not kept or logged."""
+how many are invited, never who has answered; addresses are kept only to reach people (never
+shown or logged)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from factories.forms import date_fields
 from threshold.model import SurveyRole
 from threshold.web.accounts.models import User
 from threshold.web.accounts.roles import RoleName
@@ -91,8 +93,8 @@ def test_making_a_wave_says_how_many_are_invited(programme: Programme, lead: Cli
         {
             "programme": programme.pk,
             "wave": "baseline",
-            "opens_on": today.isoformat(),
-            "closes_on": (today + dt.timedelta(days=14)).isoformat(),
+            **date_fields("opens_on", today),
+            **date_fields("closes_on", today + dt.timedelta(days=14)),
         },
         follow=True,
     )
@@ -141,9 +143,15 @@ def test_an_address_of_an_account_is_linked_to_it_and_not_invited_twice(
     deputy = User.objects.get(username="deputy")
     deputy.email = "Deputy@Example.org"
     deputy.save()
+    token = Respondent.objects.get(user=deputy).token
+    sent = add_person(lead, wave, email=" deputy@example.org", role="deputy_dsl")
+    assert "They already had a link for St Bede" in html.unescape(sent.content.decode())
+    assert "2 people invited: 2 DSLs with accounts, 0 added by e-mail." in sent.content.decode()
+    (message,) = mail.outbox
+    assert f"/survey/{token}/baseline/" in message.body
     refused = add_person(lead, wave, email="deputy@example.org", role="deputy_dsl")
-    assert "already has a link for St Bede" in refused.content.decode()
-    assert not mail.outbox
+    assert "already has a link for St Bede" in html.unescape(refused.content.decode())
+    assert len(mail.outbox) == 1
     officer = user_create(username="officer", password="x" * 16, by=ACTOR)
     officer.email = ADDRESS
     officer.save()

@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from factories.forms import date_fields
 from threshold.model import TABLES, SurveyRole, check_directory, read_table
 from threshold.surveys import WARR_FEELINGS, WARR_STEM, wave_linkage
 from threshold.web.accounts.models import User
@@ -355,8 +356,8 @@ def test_la_lead_starts_a_survey_and_dsl_sees_their_link(
         {
             "programme": programme.pk,
             "wave": "baseline",
-            "opens_on": today.isoformat(),
-            "closes_on": (today + dt.timedelta(days=7)).isoformat(),
+            **date_fields("opens_on", today),
+            **date_fields("closes_on", today + dt.timedelta(days=7)),
         },
         follow=True,
     )

@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from factories.forms import date_fields
 from threshold.model import InputError
 from threshold.trial import (
     LEDGER_NAME,
@@ -29,12 +30,13 @@ from threshold.web.accounts.models import User
 from threshold.web.accounts.roles import RoleName
 from threshold.web.accounts.services import membership_grant, user_create
 from threshold.web.audit.models import AuditEvent
+from threshold.web.core.forms import MSG_DATE_REAL
 from threshold.web.organisations.models import LocalAuthority, School
 from threshold.web.programme.models import Enrolment, Programme
 from threshold.web.programme.services import enrolments_import, programme_create
 from threshold.web.trials import files, services
 from threshold.web.trials.models import Trial
-from threshold.web.trials.protocol_form import MSG_BASELINE_AFTER, MSG_DATE, MSG_ENDS_BEFORE
+from threshold.web.trials.protocol_form import MSG_BASELINE_AFTER, MSG_ENDS_BEFORE
 from threshold.web.trials.services import TrialError
 
 ACTOR = "test"
@@ -44,11 +46,11 @@ FORM = {
     "registration": "ISRCTN12345678",
     "primary": "nfa_contacts",
     "secondary": ["contacts", "referrals", "referral_nfa", "all_source_contacts"],
-    "window_start": "2025-09-01",
-    "window_end": "2026-07-31",
-    "baseline_start": "2024-09-01",
-    "baseline_end": "2025-07-31",
-    "observed_by": "2026-07-31",
+    **date_fields("window_start", "2025-09-01"),
+    **date_fields("window_end", "2026-07-31"),
+    **date_fields("baseline_start", "2024-09-01"),
+    **date_fields("baseline_end", "2025-07-31"),
+    **date_fields("observed_by", "2026-07-31"),
     "covariates": ["pct_fsm"],
     "subgroups": ["timing"],
     "robustness": ["poisson", "fsm"],
@@ -120,10 +122,16 @@ def new_trial(world: dict[str, object], by: User) -> Trial:
     return trial
 
 
+DATES = ("window_start", "window_end", "baseline_start", "baseline_end", "observed_by")
+
+
 def form_post(client: Client, trial: Trial, **changes: object) -> object:
-    return client.post(
-        reverse("trials:trial_protocol", kwargs={"pk": trial.pk}), {**FORM, **changes}
-    )
+    """Post the protocol form with `changes`; a date (one of `DATES`) is given as an ISO
+    string, and posted as day, month and year."""
+    posted = dict(FORM)
+    for key, value in changes.items():
+        posted.update(date_fields(key, value) if key in DATES else {key: value})
+    return client.post(reverse("trials:trial_protocol", kwargs={"pk": trial.pk}), posted)
 
 
 def locked_trial(world: dict[str, object], by: User, client: Client) -> Trial:
@@ -390,9 +398,11 @@ def test_bad_dates_are_form_errors(
 ) -> None:
     trial = new_trial(world, evaluator)
     sign_in(client, evaluator)
-    response = form_post(client, trial, window_start="2025-13-01")
+    response = form_post(client, trial, **{"window_start-month": "13"})
     assert response.status_code == 200
-    assert response.context["form"].errors["window_start"] == [MSG_DATE]
+    assert response.context["form"].errors["window_start"] == [
+        MSG_DATE_REAL.format(subject="First day of the outcome window")
+    ]
     response = form_post(client, trial, window_end="2025-08-01")
     assert response.context["form"].errors["window_end"] == [
         MSG_ENDS_BEFORE.format(what="outcome window")
@@ -687,14 +697,14 @@ def test_withdrawal_is_recorded_checked_and_listed(
     response = client.post(
         url,
         {
-            "withdrawn_on": (today + dt.timedelta(days=3)).isoformat(),
+            **date_fields("withdrawn_on", today + dt.timedelta(days=3)),
             "withdrawal_reason": "The DSL left",
         },
     )
     assert services.MSG_WITHDRAWN_FUTURE in str(response.context["form"].non_field_errors())
     response = client.post(
         url,
-        {"withdrawn_on": today.isoformat(), "withdrawal_reason": "Mrs Khan, the head, said no"},
+        {**date_fields("withdrawn_on", today), "withdrawal_reason": "Mrs Khan, the head, said no"},
     )
     assert "This may identify someone" in response.content.decode()
     enrolment = Enrolment.objects.get(school=school)
@@ -703,7 +713,7 @@ def test_withdrawal_is_recorded_checked_and_listed(
     response = client.post(
         url,
         {
-            "withdrawn_on": today.isoformat(),
+            **date_fields("withdrawn_on", today),
             "withdrawal_reason": "Mrs Khan, the head, said no",
             "confirm": [finding],
         },

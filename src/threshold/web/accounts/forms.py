@@ -9,6 +9,8 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from threshold.web.core.forms import GovUKForm, GovUKFormMixin
+
 MSG_WRONG_CREDENTIALS = "Enter a correct username and password"
 MSG_INACTIVE = "This account is not active: ask your local authority's programme lead"
 MSG_TOKEN_FORMAT = "Enter the 6-digit code from your authenticator app"
@@ -40,7 +42,7 @@ APP_CODE = re.compile(r"^\d{6}$")
 RECOVERY_CODE = re.compile(r"^[a-z2-7]{8}$")
 
 
-class SignInForm(AuthenticationForm):
+class SignInForm(GovUKFormMixin, AuthenticationForm):
     """Username and password; lockout after repeated failures is django-axes' job."""
 
     error_messages: ClassVar[dict[str, str]] = {
@@ -59,7 +61,7 @@ class SignInForm(AuthenticationForm):
         )
 
 
-class TokenForm(forms.Form):
+class TokenForm(GovUKForm):
     """A 6-digit code from an authenticator app."""
 
     token = forms.RegexField(
@@ -80,7 +82,7 @@ class TokenForm(forms.Form):
         return self.cleaned_data["token"].strip()
 
 
-class SecondFactorForm(forms.Form):
+class SecondFactorForm(GovUKForm):
     """The code from an authenticator app, or a recovery code (spaces, hyphens and capitals
     ignored)."""
 
@@ -111,7 +113,7 @@ class SecondFactorForm(forms.Form):
         return RECOVERY_CODE.match(self.cleaned_data["token"]) is not None
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(GovUKForm):
     """Why an administrator or LA lead changes someone's account (kept in the audit log)."""
 
     reason = forms.CharField(
@@ -135,7 +137,7 @@ def _govuk_passwords(form: forms.Form) -> None:
     form.error_messages = {**form.error_messages, "password_mismatch": MSG_PASSWORDS_DIFFER}
 
 
-class PasswordChangeForm(auth_forms.PasswordChangeForm):
+class PasswordChangeForm(GovUKFormMixin, auth_forms.PasswordChangeForm):
     """Current password, then the new one twice (Django's validators)."""
 
     error_messages: ClassVar[dict[str, str]] = {
@@ -151,7 +153,7 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
         current.error_messages["required"] = MSG_CURRENT_PASSWORD_REQUIRED
 
 
-class SetPasswordForm(auth_forms.SetPasswordForm):
+class SetPasswordForm(GovUKFormMixin, auth_forms.SetPasswordForm):
     """The new password twice (Django's validators), after a reset link."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -159,7 +161,7 @@ class SetPasswordForm(auth_forms.SetPasswordForm):
         _govuk_passwords(self)
 
 
-class PasswordResetForm(auth_forms.PasswordResetForm):
+class PasswordResetForm(GovUKFormMixin, auth_forms.PasswordResetForm):
     """The e-mail address to send a reset link to."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:

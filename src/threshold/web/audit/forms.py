@@ -5,16 +5,13 @@ from __future__ import annotations
 from django import forms
 
 from threshold.web.audit.models import AuditAction
+from threshold.web.core.forms import GovUKDateField, GovUKForm
 
 MSG_DATES_REVERSED = "The 'to' date must be the same as or after the 'from' date"
 ANY = ("", "Any")
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(GovUKForm):
     """Narrow the audit log; `authority` choices are the LAs the viewer may see."""
 
     authority = forms.ChoiceField(label="Local authority", required=False)
@@ -30,8 +27,8 @@ class AuditFilterForm(forms.Form):
         max_length=100,
         help_text="For example accounts.membership",
     )
-    date_from = forms.DateField(label="From", required=False, widget=DateInput())
-    date_to = forms.DateField(label="To", required=False, widget=DateInput())
+    date_from = GovUKDateField(label="From", subject="Date from", required=False)
+    date_to = GovUKDateField(label="To", subject="Date to", required=False)
 
     def __init__(self, *args: object, authorities: list[tuple[str, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

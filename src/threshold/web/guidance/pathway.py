@@ -81,6 +81,27 @@ QUESTIONS = (
 )
 BY_ID = {question.id: question for question in QUESTIONS}
 
+
+def position(question_id: str) -> tuple[int, int]:
+    """Where a question stands: its number and how many questions there are at most ("Question
+    2 of 4")."""
+    return [q.id for q in QUESTIONS].index(question_id) + 1, len(QUESTIONS)
+
+
+def previous_question(question_id: str) -> Question | None:
+    """The question asked before `question_id` (None before the first). The questions are
+    asked in order, each only when the earlier answers decide nothing, so the one before is
+    always the one asked before."""
+    number, _ = position(question_id)
+    return QUESTIONS[number - 2] if number > 1 else None
+
+
+def last_answered(answers: Mapping[str, str]) -> Question | None:
+    """The last question answered (the one that decided the recommendation), if any."""
+    asked = [q for q in QUESTIONS if q.id in answers]
+    return asked[-1] if asked else None
+
+
 MSG_UNKNOWN_QUESTION = "unknown question {question!r}: answer one of {known}"
 MSG_UNKNOWN_ANSWER = "{answer!r} is not an answer to {question!r}: choose one of {known}"
 

@@ -100,6 +100,71 @@ def outcome_list(*, user: AbstractBaseUser) -> QuerySet[PathwayOutcome]:
 
 
 @dataclass(frozen=True)
+class OutcomeFilters:
+    """What a DSL narrows their pathway records to; empty values do not filter."""
+
+    search: str = ""
+    """Words in the school's name, or its URN."""
+    school: School | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    route_taken: str = ""
+    contacted: str = ""
+    """"yes" or "no": whether they then contacted the front door."""
+
+    def as_detail(self) -> dict[str, object]:
+        """The filters as an audit event names them."""
+        return {
+            "search": self.search,
+            "school": self.school.urn if self.school else None,
+            "date_from": self.date_from.isoformat() if self.date_from else None,
+            "date_to": self.date_to.isoformat() if self.date_to else None,
+            "route_taken": self.route_taken,
+            "contacted": self.contacted,
+        }
+
+
+def outcome_search(*, user: AbstractBaseUser, filters: OutcomeFilters) -> QuerySet[PathwayOutcome]:
+    """The outcomes the user recorded, narrowed by `filters`, newest first."""
+    outcomes = outcome_list(user=user)
+    if filters.search:
+        words = Q(school__name__icontains=filters.search)
+        if filters.search.isdigit():
+            words |= Q(school__urn=int(filters.search))
+        outcomes = outcomes.filter(words)
+    if filters.school is not None:
+        outcomes = outcomes.filter(school=filters.school)
+    if filters.date_from is not None:
+        outcomes = outcomes.filter(recorded_at__date__gte=filters.date_from)
+    if filters.date_to is not None:
+        outcomes = outcomes.filter(recorded_at__date__lte=filters.date_to)
+    if filters.route_taken:
+        outcomes = outcomes.filter(route_taken=filters.route_taken)
+    if filters.contacted:
+        outcomes = outcomes.filter(contacted_front_door=filters.contacted == "yes")
+    return outcomes.order_by("-recorded_at", "-pk")
+
+
+def outcome_download(
+    *, user: AbstractBaseUser, filters: OutcomeFilters, fmt: str
+) -> list[PathwayOutcome]:
+    """Every record the list shows for `filters`, for a download; an audited read naming the
+    download, its format, the filters and how many rows it holds."""
+    found = list(outcome_search(user=user, filters=filters))
+    audit_read(
+        by=user,
+        object_type=PathwayOutcome._meta.label_lower,
+        detail={
+            "download": "pathway outcomes",
+            "format": fmt,
+            "search": filters.as_detail(),
+            "rows": len(found),
+        },
+    )
+    return found
+
+
+@dataclass(frozen=True)
 class AvoidedCount:
     authority: LocalAuthority
     recorded: int
@@ -129,6 +194,19 @@ class CallFilters:
     date_to: dt.date | None = None
     category: str = ""
     route: str = ""
+    search: str = ""
+    """Words in the school's name or URN, the advice given or the follow-up agreed."""
+
+    def as_detail(self) -> dict[str, object]:
+        """The filters as an audit event names them."""
+        return {
+            "school": self.school.urn if self.school else None,
+            "date_from": self.date_from.isoformat() if self.date_from else None,
+            "date_to": self.date_to.isoformat() if self.date_to else None,
+            "category": self.category,
+            "route": self.route,
+            "search": self.search,
+        }
 
 
 def _calls(user: AbstractBaseUser) -> QuerySet[InformationLineCall]:
@@ -140,9 +218,15 @@ def _calls(user: AbstractBaseUser) -> QuerySet[InformationLineCall]:
     return calls
 
 
-def call_list(*, user: AbstractBaseUser, filters: CallFilters) -> list[InformationLineCall]:
-    """The user's calls narrowed by `filters`; an audited read naming the filters."""
+def _calls_found(user: AbstractBaseUser, filters: CallFilters) -> QuerySet[InformationLineCall]:
+    """The calls in the user's LAs narrowed by `filters`, newest first."""
     calls = _calls(user)
+    if filters.search:
+        words = Q(school__name__icontains=filters.search)
+        words |= Q(advice__icontains=filters.search) | Q(follow_up__icontains=filters.search)
+        if filters.search.isdigit():
+            words |= Q(school__urn=int(filters.search))
+        calls = calls.filter(words)
     if filters.school is not None:
         calls = calls.filter(school=filters.school)
     if filters.date_from is not None:
@@ -153,19 +237,35 @@ def call_list(*, user: AbstractBaseUser, filters: CallFilters) -> list[Informati
         calls = calls.filter(category=filters.category)
     if filters.route:
         calls = calls.filter(advice_route=filters.route)
-    found = list(calls)
+    return calls.order_by("-called_at", "-pk")
+
+
+def call_list(*, user: AbstractBaseUser, filters: CallFilters) -> QuerySet[InformationLineCall]:
+    """The user's calls narrowed by `filters`, newest first; an audited read naming the
+    filters and how many calls were found."""
+    found = _calls_found(user, filters)
+    audit_read(
+        by=user,
+        object_type=InformationLineCall._meta.label_lower,
+        detail={"search": filters.as_detail(), "calls": found.count()},
+    )
+    return found
+
+
+def call_download(
+    *, user: AbstractBaseUser, filters: CallFilters, fmt: str
+) -> list[InformationLineCall]:
+    """Every call the list shows for `filters` (not one page), for a download; an audited
+    read naming the download, its format, the filters and how many rows it holds."""
+    found = list(_calls_found(user, filters))
     audit_read(
         by=user,
         object_type=InformationLineCall._meta.label_lower,
         detail={
-            "search": {
-                "school": filters.school.urn if filters.school else None,
-                "date_from": filters.date_from.isoformat() if filters.date_from else None,
-                "date_to": filters.date_to.isoformat() if filters.date_to else None,
-                "category": filters.category,
-                "route": filters.route,
-            },
-            "calls": len(found),
+            "download": "calls",
+            "format": fmt,
+            "search": filters.as_detail(),
+            "rows": len(found),
         },
     )
     return found

@@ -15,11 +15,13 @@ from django.views.decorators.http import require_http_methods
 from threshold.web.accounts.authorisation import has_permission
 from threshold.web.accounts.decorators import permission_required
 from threshold.web.accounts.permissions import Permission
+from threshold.web.core.exports import download_format, table_download, table_frame
+from threshold.web.core.lists import back_to_list, page_of
 from threshold.web.guidance import selectors, services
 from threshold.web.guidance.content import EXAMPLE, diff, service_for
+from threshold.web.guidance.filters import CallFilterForm, OutcomeFilterForm
 from threshold.web.guidance.forms import (
     CallForm,
-    CallSearchForm,
     DocumentForm,
     OutcomeForm,
     QuestionForm,
@@ -30,7 +32,10 @@ from threshold.web.guidance.pathway import (
     PathwayError,
     Question,
     Route,
+    last_answered,
     next_step,
+    position,
+    previous_question,
 )
 from threshold.web.guidance.poster import poster_pdf
 from threshold.web.organisations.models import LocalAuthority, School
@@ -42,6 +47,16 @@ MSG_DRAFT_SAVED = "Draft saved. Publish it when it is ready for DSLs."
 MSG_PUBLISHED = "Version {number} published."
 MSG_RECORDED = "Thank you: what you did is recorded."
 MSG_CALL_SAVED = "Call recorded."
+CALL_COLUMNS = ("When", "School", "School URN", "Concern", "Route advised", "Minutes")
+OUTCOME_COLUMNS = (
+    "Date",
+    "School",
+    "School URN",
+    "Recommended",
+    "What you did",
+    "Front door contacted",
+)
+"""The downloads' columns, headed as on the page (with the school's URN beside its name)."""
 
 
 def _authority(request: HttpRequest, la_code: str, permission: Permission) -> LocalAuthority:
@@ -211,8 +226,18 @@ def pathway_question(request: HttpRequest, question: str) -> HttpResponse:
         if isinstance(step, Question):
             return redirect("guidance:pathway_question", question=step.id)
         return redirect("guidance:pathway_result")
-    number = [q.id for q in QUESTIONS].index(question) + 1
-    return render(request, "guidance/pathway_question.html", {"form": form, "number": number})
+    number, total = position(question)
+    context = {"form": form, "number": number, "total": total, "back": _pathway_back(question)}
+    return render(request, "guidance/pathway_question.html", context)
+
+
+def _pathway_back(question: str | None) -> str:
+    """Where the Back link of a pathway page goes: the question before `question` (or the
+    last one answered, for the result), else the start page."""
+    before = previous_question(question) if question else None
+    if before is None:
+        return reverse("guidance:pathway_start")
+    return reverse("guidance:pathway_question", kwargs={"question": before.id})
 
 
 def _recommendation_or_redirect(request: HttpRequest) -> tuple[object, HttpResponse | None]:
@@ -241,8 +266,17 @@ def pathway_result(request: HttpRequest) -> HttpResponse:
         "service": service_for(content, step.route),
         "then": service_for(content, step.then) if step.then else None,
         "norms": selectors.norms(authority, step.route),
+        "back": _result_back(request),
     }
     return render(request, "guidance/pathway_result.html", context)
+
+
+def _result_back(request: HttpRequest) -> str:
+    """The result page's Back link: the question that decided it."""
+    last = last_answered(_answers(request))
+    if last is None:
+        return reverse("guidance:pathway_start")
+    return reverse("guidance:pathway_question", kwargs={"question": last.id})
 
 
 @require_http_methods(GET_POST)
@@ -272,26 +306,113 @@ def pathway_record(request: HttpRequest) -> HttpResponse:
     return render(request, "guidance/pathway_record.html", {"form": form, "recommendation": step})
 
 
+def _outcome_filters(request: HttpRequest) -> tuple[OutcomeFilterForm, selectors.OutcomeFilters]:
+    form = OutcomeFilterForm(
+        request.GET or None, schools=_schools(request, Permission.GUIDANCE_PATHWAY)
+    )
+    if not (form.is_bound and form.is_valid()):
+        return form, selectors.OutcomeFilters()
+    data = form.cleaned_data
+    return form, selectors.OutcomeFilters(
+        search=data["search"],
+        school=data["school"],
+        date_from=data["date_from"],
+        date_to=data["date_to"],
+        route_taken=data["route_taken"],
+        contacted=data["contacted"],
+    )
+
+
 @require_http_methods(GET)
 @permission_required(Permission.GUIDANCE_PATHWAY)
 def outcome_list(request: HttpRequest) -> HttpResponse:
-    """What the DSL recorded after using the pathway."""
-    outcomes = selectors.outcome_list(user=request.user)
-    return render(request, "guidance/outcome_list.html", {"outcomes": outcomes})
+    """What the DSL recorded after using the pathway: searched, filtered, a page at a time."""
+    form, filters = _outcome_filters(request)
+    found = [] if form.errors else selectors.outcome_search(user=request.user, filters=filters)
+    page, query = page_of(request, found)
+    context = {"form": form, "page": page, "outcomes": page.object_list, "query": query}
+    return render(request, "guidance/outcome_list.html", context)
+
+
+@require_http_methods(GET)
+@permission_required(Permission.GUIDANCE_PATHWAY)
+def outcome_download(request: HttpRequest) -> HttpResponse:
+    """The DSL's records as the list shows them (every page), as CSV or XLSX; audited."""
+    fmt = download_format(request.GET.get("format"))
+    form, filters = _outcome_filters(request)
+    if form.is_bound and not form.is_valid():
+        return back_to_list(request, "guidance:outcome_list")
+    outcomes = selectors.outcome_download(user=request.user, filters=filters, fmt=fmt)
+    frame = table_frame(
+        OUTCOME_COLUMNS,
+        (
+            (
+                timezone.localdate(outcome.recorded_at),
+                outcome.school.name,
+                outcome.school.urn,
+                outcome.get_recommended_route_display(),
+                outcome.get_route_taken_display(),
+                "Yes" if outcome.contacted_front_door else "No",
+            )
+            for outcome in outcomes
+        ),
+    )
+    return table_download(frame, stem="pathway-records", fmt=fmt, title="What you recorded")
+
+
+def _call_filters(request: HttpRequest) -> tuple[CallFilterForm, selectors.CallFilters]:
+    form = CallFilterForm(
+        request.GET or None, schools=_schools(request, Permission.GUIDANCE_LINE_RECORD)
+    )
+    if not (form.is_bound and form.is_valid()):
+        return form, selectors.CallFilters()
+    data = form.cleaned_data
+    return form, selectors.CallFilters(
+        school=data["school"],
+        date_from=data["date_from"],
+        date_to=data["date_to"],
+        category=data["category"],
+        route=data["route"],
+        search=data["search"],
+    )
 
 
 @require_http_methods(GET)
 @permission_required(Permission.GUIDANCE_LINE_RECORD)
 def call_list(request: HttpRequest) -> HttpResponse:
-    """Search the information line's calls by school, dates, concern and route advised."""
-    form = CallSearchForm(
-        request.GET or None, schools=_schools(request, Permission.GUIDANCE_LINE_RECORD)
+    """Search the information line's calls by words, school, dates, concern and route
+    advised, a page at a time."""
+    form, filters = _call_filters(request)
+    found = [] if form.errors else selectors.call_list(user=request.user, filters=filters)
+    page, query = page_of(request, found)
+    context = {"form": form, "page": page, "calls": page.object_list, "query": query}
+    return render(request, "guidance/call_list.html", context)
+
+
+@require_http_methods(GET)
+@permission_required(Permission.GUIDANCE_LINE_RECORD)
+def call_download(request: HttpRequest) -> HttpResponse:
+    """The calls the search finds (every page), as CSV or XLSX; audited."""
+    fmt = download_format(request.GET.get("format"))
+    form, filters = _call_filters(request)
+    if form.is_bound and not form.is_valid():
+        return back_to_list(request, "guidance:call_list")
+    calls = selectors.call_download(user=request.user, filters=filters, fmt=fmt)
+    frame = table_frame(
+        CALL_COLUMNS,
+        (
+            (
+                timezone.localtime(call.called_at).replace(tzinfo=None),
+                call.school.name,
+                call.school.urn,
+                call.get_category_display(),
+                call.get_advice_route_display(),
+                call.minutes,
+            )
+            for call in calls
+        ),
     )
-    filters = selectors.CallFilters()
-    if form.is_bound and form.is_valid():
-        filters = selectors.CallFilters(**form.cleaned_data)
-    calls = selectors.call_list(user=request.user, filters=filters)
-    return render(request, "guidance/call_list.html", {"form": form, "calls": calls})
+    return table_download(frame, stem="information-line-calls", fmt=fmt, title="Calls")
 
 
 @require_http_methods(GET_POST)
@@ -301,7 +422,10 @@ def call_create(request: HttpRequest) -> HttpResponse:
     form = CallForm(
         request.POST or None,
         schools=_schools(request, Permission.GUIDANCE_LINE_RECORD),
-        initial={"called_at": timezone.localtime().replace(second=0, microsecond=0)},
+        initial={
+            "called_on": timezone.localdate(),
+            "called_time": timezone.localtime().strftime("%H:%M"),
+        },
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from threshold.web.core.forms import GovUKForm
 from threshold.web.insights.services import import_limits
 
 FORMAT_CHOICES = (
@@ -12,6 +13,7 @@ FORMAT_CHOICES = (
     ("cin-xml", "Children in Need census return (XML)"),
     ("mapped", "Another CSV or Excel export, read through a profile"),
 )
+MSG_FORMAT = "Select what kind of export it is"
 MSG_NEEDS_PROFILE = "Choose the profile (.toml) that maps this export's columns"
 MSG_TOO_LARGE = (
     "The file is {size:,} bytes, over the limit of {limit:,}: split the export (for example by "
@@ -19,10 +21,13 @@ MSG_TOO_LARGE = (
 )
 
 
-class ImportForm(forms.Form):
+class ImportForm(GovUKForm):
     file = forms.FileField(label="The export", help_text="A .csv, .xlsx or .xml file")
     format = forms.ChoiceField(
-        label="What kind of export is it?", choices=FORMAT_CHOICES, widget=forms.RadioSelect
+        label="What kind of export is it?",
+        choices=FORMAT_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={"required": MSG_FORMAT},
     )
     profile = forms.FileField(
         label="Profile (only for another export)",

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 import pandas as pd
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.cache import cache
 from django.db.models import Max, Min
 
 from threshold.measures import MeasureSpec, build_measures, school_year_window
@@ -27,6 +29,7 @@ from threshold.web.accounts.authorisation import has_permission, user_membership
 from threshold.web.accounts.permissions import Permission
 from threshold.web.accounts.selectors import authorities_where
 from threshold.web.audit.services import Actor, audit_read
+from threshold.web.insights.figures_cache import FIGURES_SECONDS, figures_key
 from threshold.web.insights.models import Contact, FrontDoorImport, ImportJob, Referral
 from threshold.web.insights.services import authority_state
 from threshold.web.organisations.models import LocalAuthority, School
@@ -165,10 +168,16 @@ def authority_figures(
     authority: LocalAuthority, school_year: str, *, until: dt.date | None = None
 ) -> Figures:
     """The LA's schools' figures for `school_year` and each of its months (those starting
-    after `until`, the latest data, are left out)."""
+    after `until`, the latest data, are left out); kept in the cache under a key made from
+    these very inputs (figures_cache), so the same data is not measured twice."""
     schools = _schools_frame(authority)
     contacts = _contacts_frame(authority)
     referrals = _referrals_frame(authority)
+    key = figures_key(schools, contacts, referrals, school_year, until)
+    kept = cache.get(key)
+    if kept is not None:
+        year, months = kept
+        return Figures(authority=authority, school_year=school_year, schools=year, months=months)
     start, end = school_year_window(school_year)
     months = [
         (first, last) for first, last in months_of(school_year) if not until or first <= until
@@ -201,6 +210,7 @@ def authority_figures(
     year = year.sort_values("name", kind="stable").reset_index(drop=True)
     months = counts[~in_year].drop(columns="period").sort_values(["urn", "start"])
     months = months.reset_index(drop=True)
+    cache.set(key, (year, months), FIGURES_SECONDS)
     return Figures(authority=authority, school_year=school_year, schools=year, months=months)
 
 
@@ -425,4 +435,124 @@ def _referrals_frame(authority: LocalAuthority) -> pd.DataFrame:
             "cine_referral_outcome": object,
             "cine_close_date": "datetime64[ns]",
         }
+    )
+
+
+class ImportStatus(StrEnum):
+    """Where an import of the LA's export stands, as the imports list names it."""
+
+    RUNNING = "running"
+    FAILED = "failed"
+    FINISHED = "finished"
+    QUARANTINED = "quarantined"
+
+    @property
+    def label(self) -> str:
+        return IMPORT_STATUS_LABELS[self]
+
+
+IMPORT_STATUS_LABELS = {
+    ImportStatus.RUNNING: "Not finished yet",
+    ImportStatus.FAILED: "Failed",
+    ImportStatus.FINISHED: "Finished",
+    ImportStatus.QUARANTINED: "Finished, some records quarantined",
+}
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """One import of the imports list: a finished import (uploaded, or run from the command
+    line), or an upload whose job has not made one (still running, or failed)."""
+
+    when: dt.datetime
+    file_name: str
+    format: str
+    by: str
+    status: ImportStatus
+    records: int | None
+    quarantined: int | None
+    record: FrontDoorImport | None
+    job: ImportJob | None
+
+
+@dataclass(frozen=True)
+class ImportFilters:
+    status: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+    def as_detail(self) -> dict[str, object]:
+        """The filters as an audit event names them."""
+        return {
+            "status": self.status,
+            "date_from": self.date_from.isoformat() if self.date_from else None,
+            "date_to": self.date_to.isoformat() if self.date_to else None,
+        }
+
+
+def import_rows(authority: LocalAuthority, filters: ImportFilters) -> list[ImportRow]:
+    """Every import of the LA's exports matching `filters`, newest first: those finished, and
+    uploads not yet imported (running, or failed with their error)."""
+    rows = []
+    finished = FrontDoorImport.objects.filter(authority=authority)
+    pending = ImportJob.objects.filter(authority=authority, record=None)
+    if filters.date_from is not None:
+        finished = finished.filter(imported_at__date__gte=filters.date_from)
+        pending = pending.filter(requested_at__date__gte=filters.date_from)
+    if filters.date_to is not None:
+        finished = finished.filter(imported_at__date__lte=filters.date_to)
+        pending = pending.filter(requested_at__date__lte=filters.date_to)
+    for record in finished:
+        status = ImportStatus.QUARANTINED if record.quarantined else ImportStatus.FINISHED
+        rows.append(
+            ImportRow(
+                when=record.imported_at,
+                file_name=record.file_name,
+                format=record.format,
+                by=record.imported_by,
+                status=status,
+                records=record.records,
+                quarantined=record.quarantined,
+                record=record,
+                job=None,
+            )
+        )
+    for job in pending.select_related("requested_by"):
+        rows.append(
+            ImportRow(
+                when=job.requested_at,
+                file_name=job.file_name,
+                format=job.format,
+                by=job.requested_by.get_username(),
+                status=ImportStatus.FAILED if job.error else ImportStatus.RUNNING,
+                records=None,
+                quarantined=None,
+                record=None,
+                job=job,
+            )
+        )
+    if filters.status:
+        rows = [row for row in rows if row.status == filters.status]
+    return sorted(rows, key=lambda row: row.when, reverse=True)
+
+
+def record_download(
+    *,
+    by: Actor,
+    what: str,
+    fmt: str,
+    rows: int,
+    authority: LocalAuthority,
+    school: School | None = None,
+    detail: dict[str, object] | None = None,
+) -> None:
+    """Note that `by` downloaded a table of the front-door pages: which, as what, how many
+    rows, and where."""
+    audit_read(
+        by=by,
+        object_type="organisations.school" if school else "organisations.localauthority",
+        object_id=str(school.urn) if school else authority.la_code,
+        authority_code=authority.la_code,
+        school_urn=school.urn if school else None,
+        detail={"download": what, "format": fmt, "rows": rows, **(detail or {})},
     )

@@ -43,6 +43,7 @@ from threshold.web.audit.models import AuditAction
 from threshold.web.audit.services import Actor, record_event
 from threshold.web.core.files import data_root
 from threshold.web.insights.models import Contact, FrontDoorImport, ImportJob, Referral
+from threshold.web.jobs.retries import retrying
 from threshold.web.organisations.models import LocalAuthority, School
 
 STORE_VARIABLE = "THRESHOLD_FRONTDOOR_STORE"
@@ -276,17 +277,26 @@ def import_job_finish(
             authority_code=job.authority.la_code,
             detail={"import": record.pk if record is not None else None, "error": error},
         )
-    if not job.requested_by.email:
-        return
+    if job.requested_by.email:
+        transaction.on_commit(lambda: import_job_mail_send.enqueue(job.pk))
+
+
+@task()
+@retrying
+def import_job_mail_send(job_id: int) -> None:
+    """E-mail the uploader how the import job ended: a job of its own, so that a mail server
+    that is down is tried again later without running the import again."""
+    job = ImportJob.objects.select_related("authority", "requested_by", "record").get(pk=job_id)
     link = job.site_url.rstrip("/") + reverse("insights:import_progress", kwargs={"pk": job.pk})
     names = {"file": job.file_name, "la": job.authority.name, "link": link}
+    record = job.record
     if record is not None:
         subject = MAIL_FINISHED_SUBJECT.format(**names)
         counts = {"records": record.records, "loaded": record.loaded}
         body = MAIL_FINISHED.format(**names, **counts, quarantined=record.quarantined)
     else:
         subject = MAIL_FAILED_SUBJECT.format(**names)
-        body = MAIL_FAILED.format(**names, error=error)
+        body = MAIL_FAILED.format(**names, error=job.error)
     send_mail(subject, body, None, [job.requested_by.email])
 
 

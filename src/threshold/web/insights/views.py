@@ -20,8 +20,11 @@ from threshold.web.accounts.authorisation import has_permission
 from threshold.web.accounts.decorators import permission_required
 from threshold.web.accounts.permissions import Permission
 from threshold.web.core.context_processors import may_follow
+from threshold.web.core.exports import download_format, table_download, table_frame
+from threshold.web.core.lists import page_of
 from threshold.web.insights import selectors
 from threshold.web.insights.charts import bar_chart
+from threshold.web.insights.filters import ImportFilterForm
 from threshold.web.insights.forms import ImportForm
 from threshold.web.insights.models import FrontDoorImport, ImportJob
 from threshold.web.insights.services import import_job_create
@@ -48,6 +51,29 @@ CHART_SERIES = {
     "referrals": "Referrals",
 }
 MONTH_FORMAT = "%b %Y"
+SCHOOL_COLUMNS = (
+    "School",
+    "URN",
+    "Pupils",
+    "% FSM",
+    "Contacts",
+    "Ending in NFA",
+    "NFA rate (%)",
+    "Non-urgent",
+    "Referrals",
+    "NFA per 100 pupils",
+)
+MONTH_COLUMNS = ("Month", "Contacts", "Ending in NFA", "Non-urgent", "Referrals")
+COMPARISON_COLUMNS = (
+    "Measure (per 100 pupils on roll)",
+    "Your school",
+    "Similar schools: middle (median)",
+    "Middle half of similar schools: from",
+    "Middle half of similar schools: to",
+    "Similar schools",
+)
+IMPORT_COLUMNS = ("When", "File", "Format", "By", "Status", "Records", "Quarantined")
+"""The downloads' columns, headed as on the pages."""
 IMPORT_INTRO = (
     "Every record is either loaded or quarantined with the reason; re-importing the same file "
     "changes nothing. Child identifiers are pseudonymised as the file is read. The import runs "
@@ -100,6 +126,17 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "insights/index.html", context)
 
 
+def _sorted_schools(
+    request: HttpRequest, figures: selectors.Figures
+) -> tuple[pd.DataFrame, str, bool]:
+    """The schools table sorted as asked (`sort`, `order`), the column and whether descending."""
+    sort = request.GET.get("sort", "name")
+    sort = sort if sort in SORTABLE else "name"
+    descending = request.GET.get("order") == "desc"
+    table = figures.schools.sort_values(sort, ascending=not descending, na_position="last")
+    return table, sort, descending
+
+
 @require_GET
 @permission_required(Permission.INSIGHTS_VIEW)
 def authority_dashboard(request: HttpRequest, la_code: str) -> HttpResponse:
@@ -107,10 +144,7 @@ def authority_dashboard(request: HttpRequest, la_code: str) -> HttpResponse:
     year, years = _school_year(request, authority)
     fresh = selectors.freshness(authority)
     figures = selectors.authority_figures(authority, year, until=fresh.latest_contact)
-    sort = request.GET.get("sort", "name")
-    sort = sort if sort in SORTABLE else "name"
-    descending = request.GET.get("order") == "desc"
-    table = figures.schools.sort_values(sort, ascending=not descending, na_position="last")
+    table, sort, descending = _sorted_schools(request, figures)
     headers = [
         {
             "key": key,
@@ -141,11 +175,7 @@ def authority_dashboard(request: HttpRequest, la_code: str) -> HttpResponse:
 @require_GET
 @login_required
 def school_dashboard(request: HttpRequest, urn: int) -> HttpResponse:
-    if not may_follow(request.user, VIEWERS):
-        raise PermissionDenied
-    school = get_object_or_404(School.objects.select_related("authority"), urn=urn)
-    if not selectors.can_view_school(request.user, school):
-        raise PermissionDenied
+    school = _school_for(request, urn)
     year, years = _school_year(request, school.authority)
     fresh = selectors.freshness(school.authority)
     figures = selectors.authority_figures(school.authority, year, until=fresh.latest_contact)
@@ -167,6 +197,246 @@ def school_dashboard(request: HttpRequest, urn: int) -> HttpResponse:
         "la_view": has_permission(request.user, Permission.INSIGHTS_VIEW, school=school),
     }
     return render(request, "insights/school.html", context)
+
+
+def _optional(value: object, digits: int | None = None) -> object:
+    """A cell of a download: missing values empty, rates rounded as the page shows them."""
+    if value is None or pd.isna(value):
+        return None
+    if digits is None:
+        return int(value)
+    return round(float(value), digits)
+
+
+def _school_row(row: dict[str, object]) -> tuple[object, ...]:
+    contacts = row["contacts"]
+    nfa_rate = row["nfa_contacts"] / contacts * 100 if contacts else None
+    return (
+        row["name"],
+        int(row["urn"]),
+        _optional(row["pupils_on_roll"]),
+        _optional(row["pct_fsm"], 1),
+        _optional(row["contacts"]),
+        _optional(row["nfa_contacts"]),
+        _optional(nfa_rate, 1),
+        _optional(row["non_urgent_contacts"]),
+        _optional(row["referrals"]),
+        _optional(row["nfa_contacts_per_100"], 2),
+    )
+
+
+@require_GET
+@permission_required(Permission.INSIGHTS_VIEW)
+def authority_schools_download(request: HttpRequest, la_code: str) -> HttpResponse:
+    """The LA dashboard's table of schools for the year chosen, sorted as on the page, as CSV
+    or XLSX; audited."""
+    authority = _authority_for(request, la_code, Permission.INSIGHTS_VIEW)
+    fmt = download_format(request.GET.get("format"))
+    year, figures = _year_figures(request, authority)
+    table, _, _ = _sorted_schools(request, figures)
+    rows = [_school_row(row) for row in table.to_dict("records")]
+    selectors.record_download(
+        by=request.user,
+        what="front-door schools table",
+        fmt=fmt,
+        rows=len(rows),
+        authority=authority,
+        detail={"school_year": year},
+    )
+    return table_download(
+        table_frame(SCHOOL_COLUMNS, rows),
+        stem=f"front-door-schools-{authority.la_code}-{year.replace('/', '-')}",
+        fmt=fmt,
+        title=f"Schools {year}",
+    )
+
+
+def _months_download(
+    request: HttpRequest,
+    months: pd.DataFrame,
+    *,
+    authority: LocalAuthority,
+    school: School | None,
+    year: str,
+    stem: str,
+) -> HttpResponse:
+    fmt = download_format(request.GET.get("format"))
+    _, rows = _months_chart("download", months)
+    body = [(r["month"], *(r[name] for name in CHART_SERIES)) for r in rows]
+    selectors.record_download(
+        by=request.user,
+        what="front-door months table",
+        fmt=fmt,
+        rows=len(body),
+        authority=authority,
+        school=school,
+        detail={"school_year": year},
+    )
+    return table_download(
+        table_frame(MONTH_COLUMNS, body),
+        stem=f"{stem}-{year.replace('/', '-')}",
+        fmt=fmt,
+        title=f"By month {year}",
+    )
+
+
+@require_GET
+@permission_required(Permission.INSIGHTS_VIEW)
+def authority_months_download(request: HttpRequest, la_code: str) -> HttpResponse:
+    """The LA dashboard's table of all schools by month, as CSV or XLSX; audited."""
+    authority = _authority_for(request, la_code, Permission.INSIGHTS_VIEW)
+    year, figures = _year_figures(request, authority)
+    return _months_download(
+        request,
+        selectors.authority_months(figures),
+        authority=authority,
+        school=None,
+        year=year,
+        stem=f"front-door-months-{authority.la_code}",
+    )
+
+
+def _year_figures(request: HttpRequest, authority: LocalAuthority) -> tuple[str, selectors.Figures]:
+    """The school year asked for (the latest by default) and the LA's figures for it, up to
+    its latest data."""
+    year, _ = _school_year(request, authority)
+    fresh = selectors.freshness(authority)
+    return year, selectors.authority_figures(authority, year, until=fresh.latest_contact)
+
+
+def _school_for(request: HttpRequest, urn: int) -> School:
+    """The school whose dashboard the user may see (404 if none, else 403)."""
+    if not may_follow(request.user, VIEWERS):
+        raise PermissionDenied
+    school = get_object_or_404(School.objects.select_related("authority"), urn=urn)
+    if not selectors.can_view_school(request.user, school):
+        raise PermissionDenied
+    return school
+
+
+@require_GET
+@login_required
+def school_months_download(request: HttpRequest, urn: int) -> HttpResponse:
+    """A school dashboard's table by month, as CSV or XLSX; audited."""
+    school = _school_for(request, urn)
+    year, figures = _year_figures(request, school.authority)
+    return _months_download(
+        request,
+        selectors.school_months(figures, school),
+        authority=school.authority,
+        school=school,
+        year=year,
+        stem=f"front-door-months-{school.urn}",
+    )
+
+
+@require_GET
+@login_required
+def school_comparison_download(request: HttpRequest, urn: int) -> HttpResponse:
+    """A school dashboard's comparison with similar schools (per 100 pupils), as CSV or
+    XLSX; audited. Like the page, it never names another school."""
+    school = _school_for(request, urn)
+    fmt = download_format(request.GET.get("format"))
+    year, figures = _year_figures(request, school.authority)
+    comparisons, group = selectors.school_comparison(figures, school)
+    rows = [
+        (
+            c.label,
+            _optional(c.value, 2),
+            _optional(c.median, 2),
+            _optional(c.lower, 2),
+            _optional(c.upper, 2),
+            group,
+        )
+        for c in comparisons
+    ]
+    selectors.record_download(
+        by=request.user,
+        what="front-door comparison table",
+        fmt=fmt,
+        rows=len(rows),
+        authority=school.authority,
+        school=school,
+        detail={"school_year": year},
+    )
+    return table_download(
+        table_frame(COMPARISON_COLUMNS, rows),
+        stem=f"front-door-comparison-{school.urn}-{year.replace('/', '-')}",
+        fmt=fmt,
+        title=f"Compared {year}",
+    )
+
+
+def _import_filters(request: HttpRequest) -> tuple[ImportFilterForm, selectors.ImportFilters]:
+    form = ImportFilterForm(request.GET or None)
+    if not (form.is_bound and form.is_valid()):
+        return form, selectors.ImportFilters()
+    data = form.cleaned_data
+    return form, selectors.ImportFilters(
+        status=data["status"], date_from=data["date_from"], date_to=data["date_to"]
+    )
+
+
+@require_GET
+@permission_required(Permission.INSIGHTS_VIEW)
+def import_list(request: HttpRequest, la_code: str) -> HttpResponse:
+    """The LA's imports (finished, running and failed), filtered by status and dates, a page
+    at a time."""
+    authority = _authority_for(request, la_code, Permission.INSIGHTS_VIEW)
+    form, filters = _import_filters(request)
+    rows = [] if form.errors else selectors.import_rows(authority, filters)
+    page, query = page_of(request, rows)
+    context = {
+        "authority": authority,
+        "form": form,
+        "page": page,
+        "query": query,
+        "can_import": has_permission(
+            request.user, Permission.FRONTDOOR_IMPORT, authority=authority
+        ),
+        "back": reverse("insights:authority", kwargs={"la_code": authority.la_code}),
+    }
+    return render(request, "insights/import_list.html", context)
+
+
+@require_GET
+@permission_required(Permission.INSIGHTS_VIEW)
+def import_list_download(request: HttpRequest, la_code: str) -> HttpResponse:
+    """The LA's imports as the list shows them (every page), as CSV or XLSX; audited."""
+    authority = _authority_for(request, la_code, Permission.INSIGHTS_VIEW)
+    fmt = download_format(request.GET.get("format"))
+    form, filters = _import_filters(request)
+    if form.is_bound and not form.is_valid():
+        query = request.GET.copy()
+        query.pop("format", None)
+        url = reverse("insights:import_list", kwargs={"la_code": authority.la_code})
+        return redirect(f"{url}?{query.urlencode()}")
+    rows = [
+        (
+            timezone.localtime(row.when).replace(tzinfo=None),
+            row.file_name,
+            row.format,
+            row.by,
+            row.status.label,
+            row.records,
+            row.quarantined,
+        )
+        for row in selectors.import_rows(authority, filters)
+    ]
+    selectors.record_download(
+        by=request.user,
+        what="front-door imports",
+        fmt=fmt,
+        rows=len(rows),
+        authority=authority,
+        detail={"filters": filters.as_detail()},
+    )
+    return table_download(
+        table_frame(IMPORT_COLUMNS, rows),
+        stem=f"front-door-imports-{authority.la_code}",
+        fmt=fmt,
+        title="Imports",
+    )
 
 
 def _importable(request: HttpRequest, model: type[Importable], pk: int) -> Importable:

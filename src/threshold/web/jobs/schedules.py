@@ -24,17 +24,21 @@ DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sun
 @dataclass(frozen=True)
 class Schedule:
     """A job (`task`: the dotted path of a django-tasks task taking no arguments) due every
-    day at `at` (local time), or every week on `weekday` (0: Monday) at `at`."""
+    day at `at` (local time), or every week on `weekday` (0: Monday) at `at`, or (`hourly`)
+    every hour at `at`'s minute."""
 
     name: str
     task: str
     at: dt.time
     weekday: int | None = None
     description: str = ""
+    hourly: bool = False
 
     @property
     def cadence(self) -> str:
         when = f"{self.at:%H:%M}"
+        if self.hourly:
+            return f"every hour at {self.at:%M} minutes past"
         return (
             f"every {DAYS[self.weekday]} at {when}"
             if self.weekday is not None
@@ -44,6 +48,9 @@ class Schedule:
     def latest_slot(self, now: dt.datetime) -> dt.datetime:
         """The latest time at or before `now` (aware) this schedule was due."""
         local = timezone.localtime(now)
+        if self.hourly:
+            slot = local.replace(minute=self.at.minute, second=0, microsecond=0)
+            return slot if slot <= local else slot - dt.timedelta(hours=1)
         slot = local.replace(hour=self.at.hour, minute=self.at.minute, second=0, microsecond=0)
         if self.weekday is None:
             return slot if slot <= local else slot - dt.timedelta(days=1)
@@ -80,6 +87,16 @@ SCHEDULES: tuple[Schedule, ...] = (
         at=dt.time(6, 45),
         weekday=0,
         description="E-mail the week's agenda to SSWs and the take-up digest to LA leads.",
+    ),
+    Schedule(
+        name="stuck-jobs",
+        task="threshold.web.jobs.stuck.stuck_jobs_sweep",
+        at=dt.time(0, 10),
+        hourly=True,
+        description=(
+            "Mark as failed the jobs left running by a worker that ended (over 2 hours; "
+            "imports and analyses 12), so they show on the failed jobs page."
+        ),
     ),
 )
 """The service's periodic jobs."""

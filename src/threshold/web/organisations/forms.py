@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django import forms
 
+from threshold.web.core.forms import GovUKForm
+
 PHONE_ATTRS = {"autocomplete": "off", "inputmode": "tel", "class": "govuk-input--width-20"}
 EMAIL_ATTRS = {"autocomplete": "off", "spellcheck": "false"}
 
 
-class GiasUploadForm(forms.Form):
+class GiasUploadForm(GovUKForm):
     gias = forms.FileField(
         label="GIAS establishments extract",
         help_text=(
@@ -31,7 +33,7 @@ class GiasUploadForm(forms.Form):
     )
 
 
-class AuthorityChoiceForm(forms.Form):
+class AuthorityChoiceForm(GovUKForm):
     la = forms.MultipleChoiceField(
         label="Local authorities to load",
         widget=forms.CheckboxSelectMultiple,
@@ -62,7 +64,7 @@ def _email(label: str, help_text: str = "") -> forms.EmailField:
     )
 
 
-class AuthoritySettingsForm(forms.Form):
+class AuthoritySettingsForm(GovUKForm):
     display_name = _text(
         "Display name", 200, "How the service names the local authority; blank: its name in GIAS"
     )

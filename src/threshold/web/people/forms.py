@@ -9,6 +9,7 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.db.models import QuerySet
 
 from threshold.web.accounts.roles import RoleName
+from threshold.web.core.forms import GovUKForm, GovUKFormMixin
 from threshold.web.organisations.models import LocalAuthority, School
 from threshold.web.people.selectors import (
     MSG_SCHOOL_UNKNOWN,
@@ -34,7 +35,7 @@ FIELD_OF = {"authorities": "authorities", "school": "school_urn", "email": "emai
 """Which form field shows a problem the selectors report for each of their fields."""
 
 
-class PeopleFilterForm(forms.Form):
+class PeopleFilterForm(GovUKForm):
     """Narrow the list of people."""
 
     search = forms.CharField(label="Name or e-mail address", required=False, max_length=200)
@@ -52,7 +53,7 @@ class PeopleFilterForm(forms.Form):
     )
 
 
-class PlaceForm(forms.Form):
+class PlaceForm(GovUKForm):
     """A role and where it is held: local authorities, or a school by URN."""
 
     role = forms.ChoiceField(
@@ -150,7 +151,7 @@ class InviteForm(PlaceForm):
         )
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(GovUKForm):
     """Why: recorded in the audit log and sent to the person."""
 
     reason = forms.CharField(
@@ -168,7 +169,7 @@ class RoleForm(PlaceForm, ReasonForm):
     field_order = ("role", "authorities", "school_urn", "reason")
 
 
-class BulkInviteForm(forms.Form):
+class BulkInviteForm(GovUKForm):
     """A CSV of people to invite to one local authority and its schools."""
 
     authority = forms.ModelChoiceField(
@@ -190,7 +191,7 @@ class BulkInviteForm(forms.Form):
         self.fields["authority"].queryset = authorities
 
 
-class ChoosePasswordForm(SetPasswordForm):
+class ChoosePasswordForm(GovUKFormMixin, SetPasswordForm):
     """A new password, twice, checked by the service's validators."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -38,6 +38,7 @@ from threshold.web.people.selectors import (
     place_problems,
     token_digest,
 )
+from threshold.web.surveys.services import respondents_link_account
 
 INVITATION_LIFETIME = timedelta(hours=72)
 Link = Callable[[str], str]
@@ -372,6 +373,7 @@ def invitation_accept(*, invitation: Invitation, password: str) -> User:
         **_where(person),
         detail={"change": "accepted"},
     )
+    respondents_link_account(user=person, by=person)  # survey links sent to their address
     return person
 
 

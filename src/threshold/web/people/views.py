@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,6 +24,7 @@ from threshold.web.accounts.models import Membership, User
 from threshold.web.accounts.permissions import Permission
 from threshold.web.accounts.roles import RoleName
 from threshold.web.accounts.selectors import confirmed_device, membership_list
+from threshold.web.core.lists import page_of
 from threshold.web.people import selectors, services
 from threshold.web.people.forms import (
     BulkInviteForm,
@@ -38,7 +38,6 @@ from threshold.web.people.forms import (
 from threshold.web.people.selectors import BULK_COLUMNS, PeopleFilters, PersonState
 from threshold.web.people.services import PersonError
 
-PAGE_SIZE = 25
 BULK_SESSION_KEY = "people.bulk_invite"
 SIGN_IN_BACKEND = "django.contrib.auth.backends.ModelBackend"
 MSG_INVITED = "Invitation sent to {email}"
@@ -118,10 +117,8 @@ def person_list(request: HttpRequest) -> HttpResponse:
         signed_in=data.get("signed_in") or "",
     )
     people = selectors.people_list(actor=request.user, filters=filters)
-    page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
+    page, query = page_of(request, people)
     rows = [{"person": p, "state": selectors.person_state(p)} for p in page]
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {"form": form, "page": page, "rows": rows, "query": query}
     return render(request, "people/person_list.html", context)
 

@@ -10,21 +10,20 @@ from django.utils import timezone
 
 from threshold.model import ChangedBy, SessionFormat, SessionMode
 from threshold.web.accounts.models import User
+from threshold.web.core.forms import GovUKDateField, GovUKForm
 from threshold.web.organisations.models import LocalAuthority, School
 from threshold.web.programme.models import BlockedDate, Enrolment, Programme
 from threshold.web.supervision.forms import CheckedForm
 
-MSG_WHOLE_NUMBER = "Enter a whole number"
-MSG_DATE = "Enter a real date"
-MSG_TIME = "Enter a time written like 13:30"
+MSG_CSA_FOCUS = "Select yes if the programme focuses on child sexual abuse"
+MSG_AGREEMENT = "Select where the {agreement} stands"
+MSG_MODE = "Select where the session is held"
+MSG_WHY_MOVED = "Say why the session is moved"
+MSG_WHY_CANCELLED = "Say why the session is cancelled"
 WEEKEND = 5
 """Saturday's `weekday()`."""
 NUMBER_ATTRS = {"inputmode": "numeric", "class": "govuk-input--width-4"}
 NO_ONE = ("", "No one yet")
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class TimeInput(forms.TimeInput):
@@ -37,15 +36,12 @@ def _number(label: str, *, minimum: int, maximum: int, help_text: str = "") -> f
         min_value=minimum,
         max_value=maximum,
         help_text=help_text,
-        error_messages={"invalid": MSG_WHOLE_NUMBER},
         widget=forms.TextInput(attrs=NUMBER_ATTRS),
     )
 
 
-def _date(label: str, **kwargs: object) -> forms.DateField:
-    return forms.DateField(
-        label=label, widget=DateInput(), error_messages={"invalid": MSG_DATE}, **kwargs
-    )
+def _date(label: str, **kwargs: object) -> GovUKDateField:
+    return GovUKDateField(label=label, **kwargs)
 
 
 def _time(label: str = "Start time") -> forms.TimeField:
@@ -53,11 +49,10 @@ def _time(label: str = "Start time") -> forms.TimeField:
         label=label,
         help_text="For example 13:30",
         widget=TimeInput(),
-        error_messages={"invalid": MSG_TIME},
     )
 
 
-class ProgrammeForm(forms.Form):
+class ProgrammeForm(GovUKForm):
     """A programme's settings; the LA comes from the page (creating) or the programme."""
 
     authority = forms.ChoiceField(label="Local authority")
@@ -74,6 +69,7 @@ class ProgrammeForm(forms.Form):
         label="Focus on child sexual abuse",
         choices=(("no", "No"), ("yes", "Yes")),
         coerce=lambda value: value == "yes",
+        error_messages={"required": MSG_CSA_FOCUS},
     )
     interval_min_weeks = _number(
         "Shortest interval between sessions, in weeks", minimum=1, maximum=12
@@ -103,7 +99,7 @@ class ProgrammeForm(forms.Form):
         return initial
 
 
-class AllocationUploadForm(forms.Form):
+class AllocationUploadForm(GovUKForm):
     file = forms.FileField(
         label="Allocation file",
         help_text=(
@@ -113,13 +109,17 @@ class AllocationUploadForm(forms.Form):
     )
 
 
-class EnrolmentForm(forms.Form):
+class EnrolmentForm(GovUKForm):
     ssw = forms.ChoiceField(label="Supervising social worker", required=False)
     mou_status = forms.ChoiceField(
-        label="Memorandum of understanding", choices=Enrolment.Agreement.choices
+        label="Memorandum of understanding",
+        choices=Enrolment.Agreement.choices,
+        error_messages={"required": MSG_AGREEMENT.format(agreement="memorandum of understanding")},
     )
     supervision_agreement_status = forms.ChoiceField(
-        label="Supervision agreement", choices=Enrolment.Agreement.choices
+        label="Supervision agreement",
+        choices=Enrolment.Agreement.choices,
+        error_messages={"required": MSG_AGREEMENT.format(agreement="supervision agreement")},
     )
 
     def __init__(self, *args: object, candidates: list[User], **kwargs: object) -> None:
@@ -135,7 +135,7 @@ class EnrolmentForm(forms.Form):
 
 
 class CalendarForm(CheckedForm):
-    date = _date("Date")
+    date = _date("Date", subject="Date of the day")
     kind = forms.ChoiceField(label="What kind of day", choices=BlockedDate.Kind.choices)
     note = forms.CharField(
         label="Note", required=False, max_length=200, help_text="For example: mock exams"
@@ -151,10 +151,12 @@ def _when(cleaned: dict[str, object]) -> dt.datetime | None:
 
 def _posted_day(form: forms.Form) -> dt.date | None:
     """The date posted in the form's `date` field, if it is one."""
-    if not form.is_bound:
+    field = form.fields.get("date")
+    if not form.is_bound or field is None:
         return None
+    posted = field.widget.value_from_datadict(form.data, form.files, form.add_prefix("date"))
     try:
-        return forms.DateField().clean(form.data.get("date"))
+        return field.clean(posted)
     except forms.ValidationError:
         return None
 
@@ -194,20 +196,27 @@ class DatedForm(CheckedForm):
 
 
 class PlanForm(DatedForm):
-    date = _date("Date")
+    date = _date("Date of the session")
     time = _time()
     format = forms.ChoiceField(label="Format", choices=SessionFormat.choices())
-    mode = forms.ChoiceField(label="Where", choices=SessionMode.choices())
+    mode = forms.ChoiceField(
+        label="Where", choices=SessionMode.choices(), error_messages={"required": MSG_MODE}
+    )
     planned_minutes = _number("Length, in minutes", minimum=15, maximum=240)
 
     field_order = ("date", "time", "weekend_confirmed", "late_reason")
 
 
 class RescheduleForm(DatedForm):
-    date = _date("New date")
+    date = _date("New date of the session")
     time = _time()
     changed_by = forms.ChoiceField(label="Who asked to move it", choices=ChangedBy.choices())
-    change_reason = forms.CharField(label="Why", max_length=300, widget=forms.Textarea)
+    change_reason = forms.CharField(
+        label="Why",
+        max_length=300,
+        widget=forms.Textarea,
+        error_messages={"required": MSG_WHY_MOVED},
+    )
 
     field_order = ("date", "time", "weekend_confirmed", "late_reason")
 
@@ -249,10 +258,15 @@ class CancellerForm(CheckedForm):
 
 class CancelForm(CheckedForm):
     changed_by = forms.ChoiceField(label="Who cancelled it", choices=ChangedBy.choices())
-    change_reason = forms.CharField(label="Why", max_length=300, widget=forms.Textarea)
+    change_reason = forms.CharField(
+        label="Why",
+        max_length=300,
+        widget=forms.Textarea,
+        error_messages={"required": MSG_WHY_CANCELLED},
+    )
 
 
-class HeldForm(forms.Form):
+class HeldForm(GovUKForm):
     attendees = _number(
         "How many of the school's safeguarding team attended", minimum=1, maximum=30
     )
@@ -299,7 +313,7 @@ MSG_DIRECT_FILE_REQUIRED = "Choose the CSV file of schools to upload"
 MSG_DIRECT_FILE_LARGE = "The file is larger than 1 MB: list only URNs and school names"
 
 
-class DirectUploadForm(forms.Form):
+class DirectUploadForm(GovUKForm):
     file = forms.FileField(
         label="File of schools",
         help_text="A CSV file with the columns urn and school_name, one school a line",
@@ -313,7 +327,7 @@ class DirectUploadForm(forms.Form):
         return upload.read()
 
 
-class DirectChoiceForm(forms.Form):
+class DirectChoiceForm(GovUKForm):
     """The schools chosen (URNs), from those offered."""
 
     schools = forms.MultipleChoiceField(

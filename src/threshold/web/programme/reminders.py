@@ -1,8 +1,10 @@
 """Reminders and notices by e-mail, sent by background jobs (django-tasks), each once.
 
-- DSLs: a reminder some days before each session (the worksheet's link, the session as an
-  .ics attachment), and a notice when a session is moved or cancelled (the new time; the .ics
-  marks the old time cancelled).
+- DSLs: an invitation when a session is planned (an .ics invitation, METHOD:REQUEST, whose UID
+  is the first session's of its chain of moves), a reminder some days before each session (the
+  worksheet's link, the same invitation), and a notice when a session is moved or cancelled
+  (the new time; the .ics updates the same event: REQUEST with SEQUENCE one more per move, or
+  CANCEL).
 - SSWs: a record of supervision still to write some days after a held session; on Mondays the
   week's agenda.
 - LA leads: on Mondays a take-up digest of their LA's schools.
@@ -22,6 +24,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -33,19 +36,20 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
-from icalendar import Calendar
+from icalendar import Calendar, vCalAddress
 
 from threshold.model import Arm, SessionMode, SessionStatus, SurveyWave
 from threshold.web.accounts.models import Membership
 from threshold.web.accounts.roles import RoleName
 from threshold.web.audit.models import AuditAction
 from threshold.web.audit.services import record_event
+from threshold.web.jobs.retries import retrying
 from threshold.web.organisations.models import School
 from threshold.web.programme.calendars import PRODUCT, session_event
 from threshold.web.programme.models import Enrolment, SupervisionSession
 from threshold.web.programme.selectors import day_text, take_up
 from threshold.web.reminders.models import SentReminder
-from threshold.web.reminders.selectors import DSL_ROLES, ChoiceCache
+from threshold.web.reminders.selectors import DSL_ROLES, ChoiceCache, authority_defaults
 from threshold.web.surveys.models import Respondent, Response, Wave
 
 ACTOR = "job:reminders"
@@ -72,7 +76,7 @@ MOVED_SUBJECT = "Supervision session {number} moved to {date}: {school}"
 MOVED_BODY = """Supervision session {number} with {school}, planned for {old_date} at {old_time},
 has moved to {date} at {time} ({mode}).
 
-The attached calendar file removes the old time from your calendar and adds the new one.
+The attached calendar file moves the session to the new time in your calendar.
 Your worksheet for it: {worksheet}"""
 CANCELLED_SUBJECT = "Supervision session {number} cancelled: {school}"
 CANCELLED_BODY = """Supervision session {number} with {school}, planned for {date} at {time},
@@ -80,6 +84,22 @@ is cancelled.
 
 The attached calendar file removes it from your calendar. Your supervising social worker will
 agree a new date with you."""
+REMOVED_SUBJECT = "Supervision session {number} removed: {school}"
+REMOVED_BODY = """Supervision session {number} with {school}, planned for {date} at {time},
+was entered in error and is removed.
+
+The attached calendar file removes it from your calendar."""
+INVITATION_SUBJECT = "Invitation: supervision session {number} on {date}: {school}"
+INVITATION_BODY = """Supervision session {number} with {school} is planned for {date} at {time}
+({mode}, {minutes} minutes).
+
+The attached invitation adds it to your calendar. If the session is moved or cancelled, you
+will get an update that changes it there.
+
+Before it, you can prepare your worksheet: {worksheet}"""
+ORGANISER_NAME = "Threshold"
+"""The organiser named in invitations (at `DEFAULT_FROM_EMAIL`, where replies go nowhere: the
+invitations ask for none)."""
 RECORD_DUE_SUBJECT = "Records of supervision still to write"
 RECORD_DUE_BODY = """These sessions were held and their records of supervision are still to be
 written:
@@ -112,6 +132,20 @@ Sign in to answer it: {link}
 
 Your answers are linked between surveys by a code, never by your name. If you have answered
 since this e-mail was sent, thank you, and please ignore it."""
+CHASER_BY_EMAIL_BODY = """Dear colleague,
+
+The {wave} survey of the DSL supervision programme for {school} is open until {closes}, and
+we have not had your answers yet. It takes about five minutes.
+
+Your personal link (please do not share it): {link}
+
+Your answers are linked between surveys by a code, never by your name. If you have answered
+since this e-mail was sent, thank you, and please ignore it.
+
+You get this reminder because {authority} invited you to the survey at this address.
+This e-mail was sent by Threshold. Please do not reply to it."""
+"""The chaser to a person invited by e-mail (no account, so no choices page: their LA's
+defaults say whether and when they are chased)."""
 
 
 @dataclass
@@ -150,14 +184,38 @@ def _date(moment: dt.datetime) -> str:
     return day_text(timezone.localdate(moment))
 
 
-def _ics(*sessions: SupervisionSession) -> bytes:
+def session_chain(session: SupervisionSession) -> tuple[SupervisionSession, int]:
+    """The session first planned in the chain of moves that led to `session`, and how many
+    moves there were: invitations name the first's UID, so each move updates the same event
+    in a calendar (its SEQUENCE the number of moves)."""
+    first, moves = session, 0
+    while (
+        earlier := SupervisionSession.everything.filter(rescheduled_to=first).first()
+    ) is not None:
+        first, moves = earlier, moves + 1
+    return first, moves
+
+
+def _ics(session: SupervisionSession, *, user: AbstractBaseUser, method: str = "REQUEST") -> bytes:
+    """The session as an iTIP invitation (RFC 5546) to `user`: METHOD:REQUEST (planned or
+    moved: the new time) or CANCEL, the UID of the first session in its chain of moves, and its
+    SEQUENCE (one more for a cancellation). Asks for no reply."""
+    first, moves = session_chain(session)
+    event = session_event(session, stamp=timezone.now(), site=_site())
+    del event["uid"]
+    event.add("uid", f"session-{first.pk}@{_site()}")
+    event.add("sequence", moves + (1 if method == "CANCEL" else 0))
+    organiser = vCalAddress(f"mailto:{parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}")
+    organiser.params["cn"] = ORGANISER_NAME
+    event.add("organizer", organiser)
+    attendee = vCalAddress(f"mailto:{user.email}")
+    attendee.params.update({"role": "REQ-PARTICIPANT", "partstat": "NEEDS-ACTION", "rsvp": "FALSE"})
+    event.add("attendee", attendee)
     calendar = Calendar()
     calendar.add("prodid", PRODUCT)
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
-    now = timezone.now()
-    for session in sessions:
-        calendar.add_component(session_event(session, stamp=now, site=_site()))
+    calendar.add("method", method)
+    calendar.add_component(event)
     return calendar.to_ical()
 
 
@@ -272,7 +330,7 @@ def session_reminders_send(*, today: dt.date, choices: ChoiceCache, sent: Sent) 
                 user,
                 SESSION_REMINDER_SUBJECT.format(**words),
                 SESSION_REMINDER_BODY.format(**words),
-                ics=_ics(session),
+                ics=_ics(session, user=user),
             )
             sent.add(
                 "session_reminder",
@@ -287,11 +345,15 @@ def session_reminders_send(*, today: dt.date, choices: ChoiceCache, sent: Sent) 
 
 
 def session_notice_messages(session: SupervisionSession, *, choices: ChoiceCache) -> list:
-    """Notices of a moved or cancelled session to the school's DSLs who want them:
-    (user, message) pairs."""
+    """Notices of a moved, cancelled or removed (entered in error) session to the school's DSLs
+    who want them: (user, message) pairs."""
     words = _session_words(session)
     today = timezone.localdate()
-    if session.status == SessionStatus.RESCHEDULED and session.rescheduled_to is not None:
+    if session.removed_at is not None:
+        if timezone.localdate(session.scheduled_for) < today:
+            return []  # a past session removed from the records is no news
+        subject, body, event, method = REMOVED_SUBJECT, REMOVED_BODY, session, "CANCEL"
+    elif session.status == SessionStatus.RESCHEDULED and session.rescheduled_to is not None:
         new = session.rescheduled_to
         if timezone.localdate(max(session.scheduled_for, new.scheduled_for)) < today:
             return []  # a move recorded after both times had passed is no news
@@ -302,25 +364,38 @@ def session_notice_messages(session: SupervisionSession, *, choices: ChoiceCache
             "time": _time(new.scheduled_for),
             "worksheet": _link("supervision:worksheet", new.pk),
         }
-        subject, body, ics = MOVED_SUBJECT, MOVED_BODY, _ics(session, new)
+        subject, body, event, method = MOVED_SUBJECT, MOVED_BODY, new, "REQUEST"
     elif session.status == SessionStatus.CANCELLED:
         if timezone.localdate(session.scheduled_for) < today:
             return []  # a cancellation recorded after the day is no news
-        subject, body, ics = CANCELLED_SUBJECT, CANCELLED_BODY, _ics(session)
+        subject, body, event, method = CANCELLED_SUBJECT, CANCELLED_BODY, session, "CANCEL"
     else:
         return []
     return [
-        (user, _message(user, subject.format(**words), body.format(**words), ics=ics))
+        (
+            user,
+            _message(
+                user,
+                subject.format(**words),
+                body.format(**words),
+                ics=_ics(event, user=user, method=method),
+            ),
+        )
         for user in school_dsls(session.enrolment.school)
         if choices(user)["session_notice_on"]
     ]
 
 
 @task()
+@retrying
 def session_notice_send(session_pk: int) -> int:
-    """E-mail the notice that a session was moved or cancelled (enqueued when it is); how many
-    were sent."""
-    session = _sessions().select_related("rescheduled_to").filter(pk=session_pk).first()
+    """E-mail the notice that a session was moved, cancelled or removed (enqueued when it is);
+    how many were sent."""
+    session = (
+        SupervisionSession.everything.filter(pk=session_pk, enrolment__withdrawn_on__isnull=True)
+        .select_related("enrolment__school__authority", "ssw", "rescheduled_to")
+        .first()
+    )
     if session is None:
         return 0
     count = 0
@@ -481,9 +556,11 @@ def digests_send(*, today: dt.date, choices: ChoiceCache, sent: Sent) -> None:
 
 
 def chasers_send(*, today: dt.date, choices: ChoiceCache, sent: Sent) -> None:
-    """Each open wave's non-respondents (with an account and an address, in schools still
-    enrolled) are reminded on the days after it opened they chose. The days due are recorded
-    per wave, not per person; a person due two reminders at once (a missed run) gets one."""
+    """Each open wave's non-respondents (with an account and an address, or invited by e-mail,
+    in schools still enrolled) are reminded on the days after it opened they chose (those
+    invited by e-mail: on their LA's default days, at the address they were invited at). The
+    days due are recorded per wave, not per person; a person due two reminders at once (a
+    missed run) gets one."""
     waves = Wave.objects.filter(opens_on__lte=today, closes_on__gte=today).select_related(
         "programme__authority"
     )
@@ -491,7 +568,8 @@ def chasers_send(*, today: dt.date, choices: ChoiceCache, sent: Sent) -> None:
         enrolled = Enrolment.objects.filter(programme=wave.programme, withdrawn_on__isnull=True)
         answered = Response.objects.filter(wave=wave).values("respondent")
         waiting = (
-            Respondent.objects.filter(school__in=enrolled.values("school"), user__isnull=False)
+            Respondent.objects.filter(school__in=enrolled.values("school"))
+            .exclude(user__isnull=True, email="")
             .exclude(pk__in=answered)
             .select_related("user", "school")
             .order_by("pk")
@@ -499,6 +577,15 @@ def chasers_send(*, today: dt.date, choices: ChoiceCache, sent: Sent) -> None:
         people = []
         for respondent in waiting:
             user = respondent.user
+            if user is None:  # invited by e-mail: their LA's defaults, at that address
+                chosen = authority_defaults(wave.programme.authority)
+                if chosen["survey_chaser_on"]:
+                    days = {
+                        chosen["survey_chaser_first_days"],
+                        chosen["survey_chaser_second_days"],
+                    }
+                    people.append((respondent, None, days))
+                continue
             chosen = choices(user)
             if user.is_active and user.email and chosen["survey_chaser_on"]:
                 days = {chosen["survey_chaser_first_days"], chosen["survey_chaser_second_days"]}
@@ -524,6 +611,8 @@ def chasers_send(*, today: dt.date, choices: ChoiceCache, sent: Sent) -> None:
                 CHASER_SUBJECT.format(**words, school=respondent.school.name),
                 CHASER_BODY.format(**words, school=respondent.school.name),
             )
+            if user is not None
+            else _chaser_by_email(respondent, wave, words)
             for respondent, user, days in people
             if days & due
         ]
@@ -540,11 +629,29 @@ def chasers_send(*, today: dt.date, choices: ChoiceCache, sent: Sent) -> None:
         )
 
 
+def _chaser_by_email(respondent: Respondent, wave: Wave, words: dict[str, str]) -> EmailMessage:
+    """The chaser to a person invited by e-mail: their own link, to the address they were
+    invited at."""
+    link = _site_url() + reverse(
+        "surveys:respond", kwargs={"token": respondent.token, "wave": wave.wave}
+    )
+    school = respondent.school.name
+    return EmailMessage(
+        CHASER_SUBJECT.format(**words, school=school),
+        CHASER_BY_EMAIL_BODY.format(
+            **(words | {"link": link}), school=school, authority=wave.programme.authority.name
+        ),
+        settings.DEFAULT_FROM_EMAIL,
+        [respondent.email],
+    )
+
+
 def _today(today: str | None) -> dt.date:
     return dt.date.fromisoformat(today) if today else timezone.localdate()
 
 
 @task()
+@retrying
 def reminders_daily(today: str | None = None) -> dict[str, int]:
     """The day's reminders: before sessions, records to write, survey chasers (`today`: an
     ISO date, else today). How many of each kind were sent."""
@@ -557,6 +664,7 @@ def reminders_daily(today: str | None = None) -> dict[str, int]:
 
 
 @task()
+@retrying
 def reminders_weekly(today: str | None = None) -> dict[str, int]:
     """The week's agendas (SSWs) and take-up digests (LA leads), once a week each."""
     day, choices, sent = _today(today), ChoiceCache(), Sent()
@@ -566,6 +674,42 @@ def reminders_weekly(today: str | None = None) -> dict[str, int]:
     return sent.as_dict()
 
 
+@task()
+@retrying
+def session_invitation_send(session_pk: int) -> int:
+    """E-mail the school's DSLs who want them an invitation to a session just planned (an .ics
+    their calendar adds, which later notices of a move or cancellation update); each once.
+    Nothing for a session since moved, cancelled, removed or passed. How many were sent."""
+    session = _sessions().filter(pk=session_pk, status="").first()
+    if session is None or session.scheduled_for <= timezone.now():
+        return 0
+    _site_url()
+    words, choices, count = _session_words(session), ChoiceCache(), 0
+    for user in school_dsls(session.enrolment.school):
+        if not choices(user)["session_invitation_on"]:
+            continue
+        message = _message(
+            user,
+            INVITATION_SUBJECT.format(**words),
+            INVITATION_BODY.format(**words),
+            ics=_ics(session, user=user),
+        )
+        count += _send_once(
+            f"session-invitation:{session.pk}:{user.pk}",
+            "session_invitation",
+            [message],
+            **_where(session),
+            detail={"session": session.pk, "user": user.pk},
+        )
+    return count
+
+
+def session_planned(session: SupervisionSession) -> None:
+    """Enqueue the DSLs' invitation to a session just planned once its transaction commits."""
+    transaction.on_commit(lambda: session_invitation_send.enqueue(session.pk))
+
+
 def session_changed(session: SupervisionSession) -> None:
-    """Enqueue the notice of a moved or cancelled session once its transaction commits."""
+    """Enqueue the notice of a moved, cancelled or removed session once its transaction
+    commits."""
     transaction.on_commit(lambda: session_notice_send.enqueue(session.pk))

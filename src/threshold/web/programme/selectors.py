@@ -9,11 +9,12 @@ record supervision); a DSL their own school.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from threshold.model import Arm, SessionStatus
@@ -112,14 +113,28 @@ def enrolments_visible(*, user: AbstractBaseUser) -> QuerySet[Enrolment]:
     )
 
 
-def current_enrolment(school: School) -> Enrolment | None:
-    """The school's enrolment in its latest programme, if it has one."""
-    return (
-        Enrolment.objects.filter(school=school)
-        .select_related("programme", "school__authority", "ssw")
-        .order_by("-programme__school_year")
-        .first()
+def current_enrolment(
+    school: School, *, today: dt.date | None = None, school_year: str | None = None
+) -> Enrolment | None:
+    """The school's enrolment in the programme running on `today` (default: today; of two
+    running at once, the one that started first, until it ends), else in the next to start,
+    else in the one that ended last; None if it has none. So enrolling schools in next year's
+    programme ahead of time does not hide this year's. `school_year` ("2025/26"): the
+    enrolment in that year's programme instead, for a caller that needs a particular year."""
+    enrolments = Enrolment.objects.filter(school=school).select_related(
+        "programme", "school__authority", "ssw"
     )
+    if school_year is not None:
+        return enrolments.filter(programme__school_year=school_year).first()
+    day = timezone.localdate() if today is None else today
+    found = list(enrolments)
+    running = [e for e in found if e.programme.starts_on <= day <= e.programme.ends_on]
+    if running:
+        return min(running, key=lambda e: (e.programme.starts_on, e.programme.school_year))
+    coming = [e for e in found if e.programme.starts_on > day]
+    if coming:
+        return min(coming, key=lambda e: (e.programme.starts_on, e.programme.school_year))
+    return max(found, key=lambda e: (e.programme.ends_on, e.programme.school_year), default=None)
 
 
 def school_visible(user: AbstractBaseUser, school: School, enrolment: Enrolment | None) -> bool:
@@ -260,15 +275,17 @@ def school_take_up(enrolment: Enrolment, *, today: dt.date) -> SchoolTakeUp:
     )
 
 
-def take_up(*, user: AbstractBaseUser, today: dt.date) -> TakeUp:
+def take_up(
+    *, user: AbstractBaseUser, today: dt.date, filters: ListFilters | None = None
+) -> TakeUp:
     """Take-up of the treatment schools `user` may see (withdrawn schools left out) in
-    programmes not yet ended. The LA lead sees their LAs; an SSW their caseload."""
+    programmes running today, narrowed to `filters` (search, LA, SSW, school) if given. The LA
+    lead sees their LAs; an SSW their caseload."""
+    enrolments = take_up_enrolments(user=user, today=today)
+    if filters is not None:
+        enrolments = enrolments_filtered(enrolments, filters)
     enrolments = (
-        Enrolment.objects.filter(
-            _programme_or_caseload(user), arm=Arm.TREATMENT, withdrawn_on__isnull=True
-        )
-        .filter(programme__ends_on__gte=today)
-        .select_related("school__authority", "programme", "ssw")
+        enrolments.select_related("school__authority", "programme", "ssw")
         .prefetch_related(
             Prefetch("sessions", SupervisionSession.objects.order_by("scheduled_for"))
         )
@@ -361,3 +378,200 @@ def direct_candidates(programme: Programme) -> list[DirectCandidate]:
         )
         for school in schools
     ]
+
+
+# Finding sessions and schools: the lists' filters, applied to what the person may see (a
+# filter only narrows a queryset already scoped to them, so it never widens what they see).
+
+STATUS_PLANNED = "planned"
+STATUS_RECORD_WRITTEN = "record_written"
+STATUS_RECORD_MISSING = "record_missing"
+SESSION_STATUSES = {
+    STATUS_PLANNED: Q(status=""),
+    SessionStatus.HELD.value: Q(status=SessionStatus.HELD),
+    STATUS_RECORD_WRITTEN: Q(status=SessionStatus.HELD, record__isnull=False),
+    STATUS_RECORD_MISSING: Q(status=SessionStatus.HELD, record__isnull=True),
+    SessionStatus.CANCELLED.value: Q(status=SessionStatus.CANCELLED),
+    SessionStatus.RESCHEDULED.value: Q(status=SessionStatus.RESCHEDULED),
+}
+"""What each status filter keeps (a session's record of supervision is `record`)."""
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """What a person narrowed a list to; empty values filter nothing. `authority` is an LA's
+    code, `ssw` a user's id, `school` a URN, `status` a key of `SESSION_STATUSES`; the dates
+    are the local days sessions fall on, both included."""
+
+    search: str = ""
+    authority: str = ""
+    ssw: int | None = None
+    school: int | None = None
+    status: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+    def described(self) -> dict[str, str]:
+        """The filters in use, as text (for the audit of a download)."""
+        return {name: str(value) for name, value in vars(self).items() if value not in ("", None)}
+
+
+FOLDED_LETTERS = str.maketrans(
+    {"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ł": "l", "đ": "d", "ð": "d", "þ": "th",
+     "ı": "i", "’": "'", "‘": "'", "‐": "-", "–": "-"}
+)  # fmt: skip
+"""Letters that do not decompose into a base letter and an accent, and typographic marks,
+as people type them."""
+
+
+def folded(text: str) -> str:
+    """`text` as a search compares it: without case, accents or typographic quotes and
+    dashes, and with spaces collapsed ("École  Sainte-Thérèse" → "ecole sainte-therese")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.translate(FOLDED_LETTERS).split())
+
+
+def school_search(search: str, school_ids: QuerySet, school: str = "school") -> Q:
+    """Rows whose school (through the lookup `school`), among `school_ids`, has a name that
+    contains `search` whatever the case and accents (`folded`), or the URN `search` is."""
+    text = folded(search)
+    if not text:
+        return Q()
+    found = [
+        pk
+        for pk, name, urn in School.objects.filter(pk__in=school_ids).values_list(
+            "pk", "name", "urn"
+        )
+        if text in folded(name) or text == str(urn)
+    ]
+    return Q(**{f"{school}__in": found})
+
+
+def _school_filters(filters: ListFilters, school: str, ssw: str, school_ids: QuerySet) -> Q:
+    """The filters every list shares: search, LA, SSW and school."""
+    where = school_search(filters.search, school_ids, school)
+    if filters.authority:
+        where &= Q(**{f"{school}__authority__la_code": filters.authority})
+    if filters.ssw is not None:
+        where &= Q(**{ssw: filters.ssw})
+    if filters.school is not None:
+        where &= Q(**{f"{school}__urn": filters.school})
+    return where
+
+
+def sessions_filtered(
+    sessions: QuerySet[SupervisionSession], filters: ListFilters
+) -> QuerySet[SupervisionSession]:
+    """`sessions` narrowed to `filters` (the session's SSW for `ssw`)."""
+    schools = sessions.values("enrolment__school_id")
+    where = _school_filters(filters, "enrolment__school", "ssw_id", schools)
+    if filters.status:
+        where &= SESSION_STATUSES[filters.status]
+    if filters.date_from is not None:
+        where &= Q(scheduled_for__date__gte=filters.date_from)
+    if filters.date_to is not None:
+        where &= Q(scheduled_for__date__lte=filters.date_to)
+    return sessions.filter(where)
+
+
+def enrolments_filtered(
+    enrolments: QuerySet[Enrolment], filters: ListFilters
+) -> QuerySet[Enrolment]:
+    """`enrolments` narrowed to `filters`' search, LA, school and SSW (the school's SSW)."""
+    schools = enrolments.values("school_id")
+    return enrolments.filter(_school_filters(filters, "school", "ssw_id", schools))
+
+
+def with_record_flag(sessions: QuerySet[SupervisionSession]) -> QuerySet[SupervisionSession]:
+    """`sessions`, each with `has_record` (whether its record of supervision is written),
+    without reading the record itself."""
+    return sessions.annotate(
+        has_record=ExpressionWrapper(Q(record__isnull=False), output_field=BooleanField())
+    )
+
+
+def schedule_sessions(*, user: AbstractBaseUser) -> QuerySet[SupervisionSession]:
+    """The sessions of every school `user` sees in the schedule (`enrolments_visible`), by
+    date, each with `has_record`."""
+    return with_record_flag(
+        SupervisionSession.objects.filter(enrolment__in=enrolments_visible(user=user))
+        .select_related("enrolment__school__authority", "enrolment__programme", "ssw")
+        .order_by("scheduled_for", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """The LAs, SSWs and schools a person may narrow a list to: those in the list itself."""
+
+    authorities: list[tuple[str, str]]
+    ssws: list[tuple[int, str]]
+    schools: list[tuple[int, str]]
+
+
+def person_name(user: User) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def filter_choices(*, school_ids: QuerySet, ssw_ids: QuerySet) -> FilterChoices:
+    """The choices of a list whose schools' ids are `school_ids` and SSWs' ids `ssw_ids`."""
+    schools = School.objects.filter(pk__in=school_ids).select_related("authority")
+    schools = schools.order_by("name", "urn")
+    authorities = {s.authority.la_code: s.authority.name for s in schools}
+    ssws = User.objects.filter(pk__in=ssw_ids).order_by("first_name", "last_name", "username")
+    return FilterChoices(
+        authorities=sorted(authorities.items(), key=lambda item: item[1]),
+        ssws=[(u.pk, person_name(u)) for u in ssws],
+        schools=[(s.urn, f"{s.name} ({s.urn})") for s in schools],
+    )
+
+
+def session_choices(sessions: QuerySet[SupervisionSession]) -> FilterChoices:
+    """The choices of a list of `sessions`."""
+    return filter_choices(
+        school_ids=sessions.values("enrolment__school_id"), ssw_ids=sessions.values("ssw_id")
+    )
+
+
+def enrolment_choices(enrolments: QuerySet[Enrolment]) -> FilterChoices:
+    """The choices of a list of `enrolments`."""
+    return filter_choices(
+        school_ids=enrolments.values("school_id"), ssw_ids=enrolments.values("ssw_id")
+    )
+
+
+def take_up_enrolments(*, user: AbstractBaseUser, today: dt.date) -> QuerySet[Enrolment]:
+    """The enrolments `take_up` counts for `user` on `today`: in programmes running today
+    (schools enrolled ahead for next year are not yet behind)."""
+    return Enrolment.objects.filter(
+        _programme_or_caseload(user), arm=Arm.TREATMENT, withdrawn_on__isnull=True
+    ).filter(programme__starts_on__lte=today, programme__ends_on__gte=today)
+
+
+def programmes_filtered(
+    programmes: QuerySet[Programme], *, authority: str = "", school_year: str = ""
+) -> QuerySet[Programme]:
+    """`programmes` of one LA (its code) and one school year, when given."""
+    if authority:
+        programmes = programmes.filter(authority__la_code=authority)
+    if school_year:
+        programmes = programmes.filter(school_year=school_year)
+    return programmes
+
+
+def meetings_filtered(
+    meetings: QuerySet[CommunityMeeting],
+    *,
+    authority: str = "",
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> QuerySet[CommunityMeeting]:
+    """`meetings` of one LA (its code), held between the dates (both included), when given."""
+    if authority:
+        meetings = meetings.filter(authority__la_code=authority)
+    if date_from is not None:
+        meetings = meetings.filter(held_on__gte=date_from)
+    if date_to is not None:
+        meetings = meetings.filter(held_on__lte=date_to)
+    return meetings

@@ -590,6 +590,7 @@ def session_plan(
             **confirmations_detail(entry.confirmations),
         },
     )
+    reminders.session_planned(session)  # the DSLs' invitation, once this commits
     return session
 
 
@@ -862,6 +863,7 @@ def session_remove(
     )
     _lock(session.enrolment)
     renumbered = _renumber(session.enrolment)
+    reminders.session_changed(session)  # the DSLs' calendars drop it, once this commits
     record_event(
         by=by,
         action=AuditAction.UPDATE,

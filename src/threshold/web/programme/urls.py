@@ -18,6 +18,7 @@ urlpatterns = [
         name="enrolments_template",
     ),
     path("schedule/", views.school_list, name="school_list"),
+    path("schedule/download/", views.schedule_download, name="schedule_download"),
     path("schedule/feed/", views.feed, name="feed"),
     path("schedule/feed/<str:token>.ics", views.feed_ics, name="feed_ics"),
     path("schedule/<int:urn>/", views.school_schedule, name="school_schedule"),
@@ -36,6 +37,7 @@ urlpatterns = [
         name="session_canceller",
     ),
     path("take-up/", views.take_up, name="take_up"),
+    path("take-up/download/", views.take_up_download, name="take_up_download"),
     path("community-of-practice/", views.meeting_list, name="meeting_list"),
     path("community-of-practice/new/", views.meeting_create, name="meeting_create"),
 ]

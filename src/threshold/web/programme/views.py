@@ -23,9 +23,17 @@ from threshold.model import TABLES, ContractError, SessionFormat, SessionStatus,
 from threshold.web.accounts.authorisation import has_permission
 from threshold.web.accounts.decorators import permission_required
 from threshold.web.accounts.permissions import Permission
+from threshold.web.core.exports import download_format
+from threshold.web.core.lists import back_to_list, page_of
 from threshold.web.organisations.models import School
 from threshold.web.organisations.selectors import authority_list
-from threshold.web.programme import calendars, selectors, services
+from threshold.web.programme import calendars, downloads, selectors, services
+from threshold.web.programme.filters import (
+    MeetingFilterForm,
+    ProgrammeFilterForm,
+    SchoolFilterForm,
+    SessionFilterForm,
+)
 from threshold.web.programme.forms import (
     AllocationUploadForm,
     CalendarForm,
@@ -159,11 +167,31 @@ def _recordable_enrolment(request: HttpRequest, urn: int) -> Enrolment:
     return enrolment
 
 
+SESSIONS_VIEW = "sessions"
+"""The schedule's `view` showing sessions (the schools otherwise)."""
+
+
 @require_GET
 @permission_required(Permission.PROGRAMME_MANAGE)
 def programme_list(request: HttpRequest) -> HttpResponse:
     programmes = selectors.programme_list(user=request.user)
-    return render(request, "programme/programme_list.html", {"programmes": programmes})
+    authorities = {p.authority.la_code: p.authority.name for p in programmes}
+    years = sorted({p.school_year for p in programmes}, reverse=True)
+    form = ProgrammeFilterForm(
+        request.GET or None,
+        authorities=sorted(authorities.items(), key=lambda item: item[1]),
+        school_years=years,
+    )
+    data = form.cleaned_data if form.is_valid() else getattr(form, "cleaned_data", {})
+    chosen = selectors.programmes_filtered(
+        programmes,
+        authority=data.get("authority") or "",
+        school_year=data.get("school_year") or "",
+    )
+    page, query = page_of(request, chosen)
+    filtered = form.is_bound and (bool(form.errors) or any(data.values()))
+    context = {"form": form, "page": page, "query": query, "filtered": filtered}
+    return render(request, "programme/programme_list.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -315,8 +343,54 @@ def enrolment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @permission_required(Permission.SUPERVISION_VIEW)
 def school_list(request: HttpRequest) -> HttpResponse:
-    enrolments = selectors.enrolments_visible(user=request.user)
-    return render(request, "programme/school_list.html", {"enrolments": enrolments})
+    """The schedule: the schools the person sees, or (`?view=sessions`) their sessions, each
+    searched, filtered and a page at a time."""
+    sessions = request.GET.get("view") == SESSIONS_VIEW
+    form: SchoolFilterForm | SessionFilterForm
+    if sessions:
+        scope = selectors.schedule_sessions(user=request.user)
+        form = SessionFilterForm(request.GET or None, choices=selectors.session_choices(scope))
+        form.is_valid()
+        items = selectors.sessions_filtered(scope, form.filters())
+    else:
+        enrolments = selectors.enrolments_visible(user=request.user)
+        form = SchoolFilterForm(
+            request.GET or None, choices=selectors.enrolment_choices(enrolments)
+        )
+        form.is_valid()
+        items = selectors.enrolments_filtered(enrolments, form.filters())
+    page, query = page_of(request, items)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query,
+        "view": SESSIONS_VIEW if sessions else "schools",
+        "several_las": "authority" in form.fields,
+    }
+    return render(request, "programme/school_list.html", context)
+
+
+@require_GET
+@permission_required(Permission.SUPERVISION_VIEW)
+def schedule_download(request: HttpRequest) -> HttpResponse:
+    """The schedule's sessions as the person filtered them, as CSV or XLSX (audited)."""
+    fmt = download_format(request.GET.get("format"))
+    scope = selectors.schedule_sessions(user=request.user)
+    form = SessionFilterForm(request.GET, choices=selectors.session_choices(scope))
+    if not form.is_valid():
+        return back_to_list(request, "programme:school_list", view=SESSIONS_VIEW)
+    sessions = list(selectors.sessions_filtered(scope, form.filters()))
+    return downloads.audited_download(
+        downloads.sessions_frame(sessions),
+        by=request.user,
+        what="schedule",
+        object_type="programme.supervisionsession",
+        filters=form.filters(),
+        fmt=fmt,
+        stem="supervision-schedule",
+        title="Supervision schedule",
+        authority_codes=[s.enrolment.school.authority.la_code for s in sessions],
+    )
 
 
 @require_GET
@@ -599,18 +673,67 @@ def session_canceller(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @any_permission_required(*MANAGE_OR_RECORD)
 def take_up(request: HttpRequest) -> HttpResponse:
-    """Counts and lists of schools with no session yet, overdue or with nothing planned."""
+    """Counts and lists of schools with no session yet, overdue or with nothing planned,
+    narrowed by a search and the LA and SSW."""
     today = timezone.localdate()
-    context = {"take_up": selectors.take_up(user=request.user, today=today), "today": today}
+    choices = selectors.enrolment_choices(
+        selectors.take_up_enrolments(user=request.user, today=today)
+    )
+    form = SchoolFilterForm(request.GET or None, choices=choices)
+    form.is_valid()
+    context = {
+        "take_up": selectors.take_up(user=request.user, today=today, filters=form.filters()),
+        "today": today,
+        "form": form,
+    }
     return render(request, "programme/take_up.html", context)
+
+
+@require_GET
+@any_permission_required(*MANAGE_OR_RECORD)
+def take_up_download(request: HttpRequest) -> HttpResponse:
+    """Each school's take-up (counts and flags), as the person filtered it, as CSV or XLSX
+    (audited)."""
+    fmt = download_format(request.GET.get("format"))
+    today = timezone.localdate()
+    choices = selectors.enrolment_choices(
+        selectors.take_up_enrolments(user=request.user, today=today)
+    )
+    form = SchoolFilterForm(request.GET, choices=choices)
+    if not form.is_valid():
+        return back_to_list(request, "programme:take_up")
+    found = selectors.take_up(user=request.user, today=today, filters=form.filters())
+    return downloads.audited_download(
+        downloads.take_up_frame(found),
+        by=request.user,
+        what="take-up",
+        object_type="programme.enrolment",
+        filters=form.filters(),
+        fmt=fmt,
+        stem="take-up",
+        title="Take-up",
+        authority_codes=[s.enrolment.school.authority.la_code for s in found.overall.schools],
+    )
 
 
 @require_GET
 @any_permission_required(*MANAGE_OR_RECORD)
 def meeting_list(request: HttpRequest) -> HttpResponse:
     authorities = selectors.community_authorities(request.user)
-    meetings = selectors.community_meeting_list(authorities=authorities)
-    return render(request, "programme/meeting_list.html", {"meetings": meetings})
+    form = MeetingFilterForm(
+        request.GET or None, authorities=[(la.la_code, la.name) for la in authorities]
+    )
+    data = form.cleaned_data if form.is_valid() else getattr(form, "cleaned_data", {})
+    meetings = selectors.meetings_filtered(
+        selectors.community_meeting_list(authorities=authorities),
+        authority=data.get("authority") or "",
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
+    )
+    page, query = page_of(request, meetings)
+    filtered = form.is_bound and (bool(form.errors) or any(data.values()))
+    context = {"form": form, "page": page, "query": query, "filtered": filtered}
+    return render(request, "programme/meeting_list.html", context)
 
 
 @require_http_methods(["GET", "POST"])

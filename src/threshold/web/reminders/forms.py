@@ -7,6 +7,7 @@ from django import forms
 from django.core.validators import MaxValueValidator
 from django.db import models
 
+from threshold.web.core.forms import GovUKForm
 from threshold.web.reminders.models import ReminderSettings
 from threshold.web.reminders.services import MSG_CHASERS_ORDER
 
@@ -14,6 +15,9 @@ MSG_WHOLE_NUMBER = "Enter the number of days as a whole number, like 3"
 MSG_DAYS_RANGE = "Enter a number of days from {low} to {high}"
 NUMBER_ATTRS = {"inputmode": "numeric", "class": "govuk-input--width-3"}
 HINTS = {
+    "session_invitation_on": (
+        "An invitation your calendar adds, which later moves or cancellations update."
+    ),
     "session_reminder_on": "An e-mail with the worksheet's link and the session for your calendar.",
     "session_notice_on": "With the new time, and a calendar file that updates your calendar.",
     "record_due_on": "When a held session's record of supervision is still to write.",
@@ -25,7 +29,7 @@ HINTS = {
 }
 
 
-class ReminderChoicesForm(forms.Form):
+class ReminderChoicesForm(GovUKForm):
     """One field per setting named in `names`, labelled and bounded as on the model."""
 
     def __init__(self, *args: object, names: list[str], initial: dict[str, object]) -> None:

@@ -36,6 +36,9 @@ class ReminderSettings(models.Model):
     session_notice_on = models.BooleanField(
         "Notice when a session is moved or cancelled", default=True
     )
+    session_invitation_on = models.BooleanField(
+        "Calendar invitation when a session is planned", default=True
+    )
     record_due_on = models.BooleanField("Record of supervision still to write", default=True)
     record_due_days = _days(RECORD_DUE_DAYS, "Days after the session", 28)
     weekly_agenda_on = models.BooleanField("Weekly agenda of sessions (Mondays)", default=True)

@@ -19,6 +19,7 @@ DSL_ROLES = frozenset({RoleName.DSL_LEAD, RoleName.DSL_DEPUTY})
 
 GROUPS: dict[str, tuple[str, ...]] = {
     "dsl": (
+        "session_invitation_on",
         "session_reminder_on",
         "session_reminder_days",
         "session_notice_on",

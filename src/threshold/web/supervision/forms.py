@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from threshold.model import AdHocChannel, AdHocTopic
+from threshold.web.core.forms import GovUKDateField, GovUKForm
 from threshold.web.programme.models import Enrolment
 from threshold.web.supervision.models import (
     DslReflection,
@@ -31,10 +32,7 @@ FOUND_WHERE = "{field}, characters {first} to {last}: {kind}, “{text}”"
 SCORE_CHOICES_5 = [(str(n), str(n)) for n in range(1, 6)]
 SCORE_CHOICES_4 = [("", "Not scored"), *((str(n), str(n)) for n in range(1, 5))]
 SMALL_CHECKBOXES = {"class": "govuk-checkboxes--small"}
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
+MSG_CHANNEL = "Select how the support was given"
 
 
 class ConfirmationsField(forms.MultipleChoiceField):
@@ -47,7 +45,7 @@ class ConfirmationsField(forms.MultipleChoiceField):
         return True
 
 
-class CheckedForm(forms.Form):
+class CheckedForm(GovUKForm):
     """A form whose free text (every `CharField`) is checked for identifying details by the
     service that saves it; `show_findings` shows what the check found."""
 
@@ -158,11 +156,14 @@ class EnrolmentChoiceField(forms.ModelChoiceField):
         return f"{obj.school.name} ({obj.programme.school_year})"
 
 
-class AdHocSupportForm(forms.Form):
+class AdHocSupportForm(GovUKForm):
     enrolment = EnrolmentChoiceField(label="School", queryset=Enrolment.objects.none())
-    support_date = forms.DateField(label="Date", widget=DateInput())
+    support_date = GovUKDateField(label="Date of the support", rule="today_or_past")
     channel = forms.ChoiceField(
-        label="How", choices=AdHocChannel.choices(), widget=forms.RadioSelect
+        label="How",
+        choices=AdHocChannel.choices(),
+        widget=forms.RadioSelect,
+        error_messages={"required": MSG_CHANNEL},
     )
     initiated_by = forms.ChoiceField(
         label="Who asked for it", choices=Initiator.choices, widget=forms.RadioSelect
@@ -186,7 +187,7 @@ class AdHocSupportForm(forms.Form):
         self.fields["enrolment"].queryset = enrolments
 
 
-class DeliveryRatingForm(forms.Form):
+class DeliveryRatingForm(GovUKForm):
     enrolment = EnrolmentChoiceField(label="School", queryset=Enrolment.objects.none())
     term = forms.ChoiceField(label="Term", choices=Term.choices)
     need = forms.TypedChoiceField(

@@ -13,7 +13,12 @@ from threshold.web.accounts.selectors import authorities_where
 from threshold.web.audit.services import audit_read, target_of
 from threshold.web.organisations.models import School
 from threshold.web.programme.models import Enrolment, SupervisionSession
-from threshold.web.programme.selectors import can_record, caseload
+from threshold.web.programme.selectors import (
+    ListFilters,
+    can_record,
+    caseload,
+    sessions_filtered,
+)
 from threshold.web.supervision.models import (
     AdHocSupport,
     Checked,
@@ -166,3 +171,8 @@ def delivery_rating_list(*, user: User) -> QuerySet[DeliveryRating]:
     return DeliveryRating.objects.filter(
         _schools_where(user, Permission.SUPERVISION_RECORD, "enrolment__school")
     ).select_related("enrolment__school", "enrolment__programme", "ssw")
+
+
+def session_list_filtered(*, user: User, filters: ListFilters) -> QuerySet[SupervisionSession]:
+    """`session_list` narrowed to `filters` (it never widens what `user` may read)."""
+    return sessions_filtered(session_list(user=user), filters).select_related("ssw")

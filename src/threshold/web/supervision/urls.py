@@ -5,6 +5,7 @@ from threshold.web.supervision import views
 app_name = "supervision"
 urlpatterns = [
     path("", views.session_list, name="session_list"),
+    path("download/", views.session_download, name="session_download"),
     path(
         "enrolments/<int:enrolment_id>/first-session/",
         views.first_session_sheet,

@@ -16,9 +16,13 @@ from threshold.model import SessionStatus
 from threshold.web.accounts.authorisation import has_permission
 from threshold.web.accounts.decorators import permission_required
 from threshold.web.accounts.permissions import Permission
+from threshold.web.core.exports import download_format
+from threshold.web.core.lists import back_to_list, page_of
+from threshold.web.programme import downloads
 from threshold.web.programme.models import SupervisionSession
-from threshold.web.programme.selectors import can_record
+from threshold.web.programme.selectors import can_record, session_choices
 from threshold.web.supervision import selectors, services
+from threshold.web.supervision.filters import SupervisionSessionFilterForm
 from threshold.web.supervision.forms import (
     AdHocSupportForm,
     CheckedForm,
@@ -29,6 +33,7 @@ from threshold.web.supervision.forms import (
     WorksheetForm,
 )
 from threshold.web.supervision.models import Theme
+from threshold.web.supervision.record_meta import record_meta
 
 MSG_SAVED = "{what} saved."
 NOT_WRITTEN = "Not written yet."
@@ -57,16 +62,27 @@ def _document(heading: str, instance: models.Model, fields: Iterable[str]) -> Do
         elif isinstance(value, bool):
             value = "Yes" if value else "No"
         rows.append((str(field.verbose_name), value if value not in ("", None) else "None"))
-    return {"heading": heading, "rows": rows}
+    return {
+        "heading": heading,
+        "rows": rows,
+        "written_by": getattr(instance, "written_by", None),
+        "written_at": getattr(instance, "written_at", None),
+    }
 
 
 def _form_page(
-    request: HttpRequest, form: CheckedForm, *, title: str, caption: str, intro: str = ""
+    request: HttpRequest,
+    form: CheckedForm,
+    *,
+    title: str,
+    caption: str,
+    intro: str = "",
+    meta: dict[str, object] | None = None,
 ) -> HttpResponse:
     return render(
         request,
         "supervision/form.html",
-        {"form": form, "title": title, "caption": caption, "intro": intro},
+        {"form": form, "title": title, "caption": caption, "intro": intro, "meta": meta},
     )
 
 
@@ -106,29 +122,71 @@ def _read_page(
     caption: str,
     documents: list[Document],
     empty: str = NOT_WRITTEN,
+    meta: dict[str, object] | None = None,
 ) -> HttpResponse:
     return render(
         request,
         "supervision/read.html",
-        {"title": title, "caption": caption, "documents": documents, "empty": empty},
+        {
+            "title": title,
+            "caption": caption,
+            "documents": documents,
+            "empty": empty,
+            "meta": meta,
+        },
     )
 
 
 @require_http_methods(["GET"])
 @permission_required(Permission.SUPERVISION_VIEW)
 def session_list(request: HttpRequest) -> HttpResponse:
-    """The sessions the user may see, with links to their records and forms."""
+    """The sessions the user may see, searched and filtered, a page at a time, with links to
+    their records and forms."""
     user = request.user
-    sessions = list(selectors.session_list(user=user))
-    for session in sessions:
+    form = SupervisionSessionFilterForm(
+        request.GET or None, choices=session_choices(selectors.session_list(user=user))
+    )
+    form.is_valid()
+    found = selectors.session_list_filtered(user=user, filters=form.filters())
+    page, query = page_of(request, found)
+    for session in page:
         school = session.enrolment.school
         session.may_record = can_record(user, session.enrolment)
         session.may_prepare = has_permission(user, Permission.SUPERVISION_PREPARE, school=school)
     context = {
-        "sessions": sessions,
+        "form": form,
+        "page": page,
+        "query": query,
+        "several_las": "authority" in form.fields,
         "may_record": has_permission(user, Permission.SUPERVISION_RECORD),
     }
     return render(request, "supervision/session_list.html", context)
+
+
+@require_http_methods(["GET"])
+@permission_required(Permission.SUPERVISION_VIEW)
+def session_download(request: HttpRequest) -> HttpResponse:
+    """The sessions as the person filtered them, as CSV or XLSX (an audited read): whether
+    each held session's record is written, never what it says."""
+    fmt = download_format(request.GET.get("format"))
+    user = request.user
+    form = SupervisionSessionFilterForm(
+        request.GET, choices=session_choices(selectors.session_list(user=user))
+    )
+    if not form.is_valid():
+        return back_to_list(request, "supervision:session_list")
+    sessions = list(selectors.session_list_filtered(user=user, filters=form.filters()))
+    return downloads.audited_download(
+        downloads.sessions_frame(sessions),
+        by=user,
+        what="supervision sessions",
+        object_type="programme.supervisionsession",
+        filters=form.filters(),
+        fmt=fmt,
+        stem="supervision-sessions",
+        title="Supervision sessions",
+        authority_codes=[s.enrolment.school.authority.la_code for s in sessions],
+    )
 
 
 @require_http_methods(GET_POST)
@@ -154,14 +212,19 @@ def first_session_sheet(request: HttpRequest, enrolment_id: int) -> HttpResponse
             request, FirstSessionSheetForm, save, may_write=may_write, title=title, caption=caption
         )
     sheet = selectors.first_session_sheet_get(enrolment=enrolment, by=request.user)
+    meta = record_meta(enrolment=enrolment, written=sheet)
     if may_write:
         return _form_page(
-            request, FirstSessionSheetForm(instance=sheet), title=title, caption=caption
+            request,
+            FirstSessionSheetForm(instance=sheet),
+            title=title,
+            caption=caption,
+            meta=meta,
         )
     documents = (
         [] if sheet is None else [_document(title, sheet, FirstSessionSheetForm.Meta.fields)]
     )
-    return _read_page(request, title=title, caption=caption, documents=documents)
+    return _read_page(request, title=title, caption=caption, documents=documents, meta=meta)
 
 
 @require_http_methods(GET_POST)
@@ -187,9 +250,14 @@ def record(request: HttpRequest, session_id: int) -> HttpResponse:
             request, SupervisionRecordForm, save, may_write=may_write, title=title, caption=caption
         )
     existing = selectors.supervision_record_get(session=session, by=request.user)
+    meta = record_meta(session=session, written=existing)
     if may_write and (session.status == SessionStatus.HELD or existing is not None):
         return _form_page(
-            request, SupervisionRecordForm(instance=existing), title=title, caption=caption
+            request,
+            SupervisionRecordForm(instance=existing),
+            title=title,
+            caption=caption,
+            meta=meta,
         )
     fields = SupervisionRecordForm.Meta.fields
     documents = [] if existing is None else [_document(title, existing, fields)]
@@ -200,6 +268,7 @@ def record(request: HttpRequest, session_id: int) -> HttpResponse:
         caption=caption,
         documents=documents,
         empty=NOT_WRITTEN if held else NOT_HELD_YET,
+        meta=meta,
     )
 
 
@@ -240,7 +309,12 @@ def _dsl_page(
     if may_write:
         mine = own(session=session, by=request.user)
         return _form_page(
-            request, form_class(instance=mine), title=title, caption=caption, intro=intro
+            request,
+            form_class(instance=mine),
+            title=title,
+            caption=caption,
+            intro=intro,
+            meta=record_meta(session=session, written=mine),
         )
     documents = [
         _document(
@@ -250,7 +324,13 @@ def _dsl_page(
         )
         for item in everyone(session=session, by=request.user)
     ]
-    return _read_page(request, title=title, caption=caption, documents=documents)
+    return _read_page(
+        request,
+        title=title,
+        caption=caption,
+        documents=documents,
+        meta=record_meta(session=session),
+    )
 
 
 @require_http_methods(GET_POST)

@@ -7,11 +7,13 @@ contract and are not exported."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 import pandas as pd
 
 from threshold.model import TABLES
 from threshold.surveys import WARR_FEELINGS
+from threshold.web.programme.models import Programme
 from threshold.web.surveys.models import Response
 
 TABLE = "survey_responses"
@@ -24,9 +26,13 @@ def export_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:32].upper()
 
 
-def survey_responses_table() -> pd.DataFrame:
-    """Every response, oldest first, in the contract's columns."""
+def survey_responses_table(programmes: Iterable[Programme] | None = None) -> pd.DataFrame:
+    """Every response, oldest first, in the contract's columns; given `programmes`, only the
+    responses to their waves (a trial's: not a school's answers in another year's programme,
+    which the contract's `wave` column could not tell apart)."""
     responses = Response.objects.select_related("respondent__school", "wave").order_by("pk")
+    if programmes is not None:
+        responses = responses.filter(wave__programme__in=[p.pk for p in programmes])
     rows = [
         {
             "respondent_token": export_token(response.respondent.token),

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 
 from threshold.model import Arm, SurveyRole, SurveyWave
 from threshold.surveys import questions_for
+from threshold.web.core.forms import GovUKDateField, GovUKForm
 from threshold.web.organisations.models import School
 from threshold.web.programme.models import Programme
 
@@ -14,11 +15,7 @@ MSG_REQUIRED = "Select an answer to “{question}”"
 MSG_WARR_REQUIRED = "Select how much of the time your job has made you feel {feeling}"
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-
-class QuestionnaireForm(forms.Form):
+class QuestionnaireForm(GovUKForm):
     """Radios for each question asked at `wave` of a school in `arm`, in order."""
 
     def __init__(self, *args: object, wave: SurveyWave | str, arm: Arm, **kwargs: object) -> None:
@@ -34,7 +31,7 @@ class QuestionnaireForm(forms.Form):
                 label=question.text,
                 choices=question.answers.choices(),
                 widget=forms.RadioSelect,
-                error_messages={"required": message},
+                error_messages={"required": message, "invalid_choice": message},
             )
 
     def warr_fields(self) -> list[forms.BoundField]:
@@ -44,11 +41,11 @@ class QuestionnaireForm(forms.Form):
         return [field for field in self if not field.name.startswith("warr_")]
 
 
-class WaveForm(forms.Form):
+class WaveForm(GovUKForm):
     programme = forms.ModelChoiceField(queryset=Programme.objects.none(), label="Programme")
     wave = forms.ChoiceField(label="Survey", choices=SurveyWave.choices(), widget=forms.RadioSelect)
-    opens_on = forms.DateField(label="Opens on", widget=DateInput)
-    closes_on = forms.DateField(label="Closes on", widget=DateInput)
+    opens_on = GovUKDateField(label="Opens on", subject="Date the survey opens")
+    closes_on = GovUKDateField(label="Closes on", subject="Date the survey closes")
 
     def __init__(self, *args: object, programmes: QuerySet[Programme], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -61,7 +58,7 @@ MSG_PERSON_EMAIL = "Enter the person's e-mail address"
 MSG_PERSON_EMAIL_INVALID = "Enter an e-mail address in the correct format, like name@example.org"
 
 
-class PersonForm(forms.Form):
+class PersonForm(GovUKForm):
     """One person to invite by e-mail: their school (of those enrolled), role and address."""
 
     school = forms.ChoiceField(label="School", error_messages={"required": MSG_PERSON_SCHOOL})
@@ -73,7 +70,10 @@ class PersonForm(forms.Form):
     )
     email = forms.EmailField(
         label="E-mail address",
-        help_text="Their link is e-mailed to this address now; the address is not kept",
+        help_text=(
+            "Their link is e-mailed to this address now. The address is kept only to send "
+            "them reminders and to give them the same link at the next survey; no page shows it."
+        ),
         error_messages={"required": MSG_PERSON_EMAIL, "invalid": MSG_PERSON_EMAIL_INVALID},
     )
 

@@ -14,6 +14,12 @@ from threshold.web.organisations.models import School
 from threshold.web.programme.models import Programme
 
 
+def normalise_email(address: str) -> str:
+    """An e-mail address as kept and compared: trimmed and case-folded, so " Ann@School.org "
+    and "ann@school.org" are one person."""
+    return address.strip().casefold()
+
+
 def _answer(code: type) -> models.CharField:
     """An answer to one question of `threshold.surveys.QUESTIONS` (named as the field)."""
     return models.CharField(max_length=24, blank=True, choices=code.choices())
@@ -45,7 +51,12 @@ class Wave(models.Model):
 
 class Respondent(models.Model):
     """A person invited to the surveys: their school, their role and the token that is their
-    credential and their link between waves (never their name)."""
+    credential and their link between waves (never their name).
+
+    `email`: for a person invited by e-mail, the address they were invited at, normalised
+    (`normalise_email`). It is kept only to send them their links and chasers, and to give the
+    same person the same token when they are invited again (at a later wave, or once they have
+    an account); no page shows it, and no export or audit event holds it."""
 
     token = models.CharField(max_length=32, unique=True)
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="respondents")
@@ -57,6 +68,7 @@ class Respondent(models.Model):
         blank=True,
         related_name="survey_respondents",
     )
+    email = models.EmailField(blank=True, default="")
     issued_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -65,6 +77,11 @@ class Respondent(models.Model):
                 fields=["user", "school"],
                 condition=models.Q(user__isnull=False),
                 name="one_token_per_person_and_school",
+            ),
+            models.UniqueConstraint(
+                fields=["email", "school"],
+                condition=~models.Q(email=""),
+                name="one_token_per_address_and_school",
             ),
         )
 

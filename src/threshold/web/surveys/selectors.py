@@ -3,12 +3,14 @@ small ones suppressed; an audited read of the wave), a DSL's own invitations."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from threshold.model import Arm
 from threshold.surveys import (
@@ -22,6 +24,7 @@ from threshold.web.accounts.selectors import authorities_where
 from threshold.web.audit.services import audit_read, target_of
 from threshold.web.organisations.models import School
 from threshold.web.programme.models import Enrolment
+from threshold.web.programme.selectors import DIRECT_BLOCK
 from threshold.web.surveys.models import Respondent, Response, Wave
 
 
@@ -30,15 +33,24 @@ def respondent_by_token(token: str) -> Respondent | None:
     return Respondent.objects.select_related("school__authority").filter(token=token).first()
 
 
-def wave_for(respondent: Respondent, wave: str) -> Wave | None:
-    """The `wave` (baseline or endline) of the latest programme that enrolled the respondent's
-    school, or None."""
-    return (
+def wave_for(respondent: Respondent, wave: str, *, today: dt.date | None = None) -> Wave | None:
+    """The `wave` (baseline or endline) of a programme that enrolled the respondent's school:
+    the one open on `today` (default today; of two, the one that opened last), else the one
+    that closed last, else the next to open; None if there is none. So a link keeps working
+    for this year's survey once next year's programme has its own."""
+    day = timezone.localdate() if today is None else today
+    waves = list(
         Wave.objects.filter(wave=wave, programme__enrolments__school=respondent.school_id)
         .select_related("programme__authority")
-        .order_by("-programme__school_year")
-        .first()
+        .distinct()
     )
+    open_now = [w for w in waves if w.opens_on <= day <= w.closes_on]
+    if open_now:
+        return max(open_now, key=lambda w: w.opens_on)
+    closed = [w for w in waves if w.closes_on < day]
+    if closed:
+        return max(closed, key=lambda w: w.closes_on)
+    return min(waves, key=lambda w: w.opens_on, default=None)
 
 
 def respondent_arm(respondent: Respondent, wave: Wave) -> Arm | None:
@@ -92,11 +104,39 @@ class Monitoring:
     by_school: list[dict[str, object]]
     differential: DifferentialResponse | None
     not_invited: list[dict[str, object]]
+    randomised: bool = True
+    """Whether any school was randomised (else there are no arms to compare)."""
+
+
+DIRECT = "direct"
+"""The group of schools enrolled directly, without a trial: not randomised, so in no arm."""
+GROUP_LABELS = {**{arm.value: arm.value.capitalize() for arm in Arm}, DIRECT: "Enrolled directly"}
+
+
+def _group(enrolment: Enrolment) -> str:
+    """The enrolment's arm as allocated, or `DIRECT` for a school enrolled directly."""
+    return DIRECT if enrolment.block == DIRECT_BLOCK else enrolment.arm
+
+
+def _direct_row(by_school: pd.DataFrame) -> dict[str, object] | None:
+    """The `rates_by_arm` row of the schools enrolled directly (None if there are none)."""
+    rows = by_school[by_school["arm"] == DIRECT]
+    if rows.empty:
+        return None
+    return {
+        "arm": DIRECT,
+        "schools": int(rows["urn"].nunique()),
+        "schools_responded": int(rows["school_responded"].sum()),
+        "invited": int(rows["invited"].sum()),
+        "responded": int(rows["responded"].sum()),
+    }
 
 
 def monitoring(*, wave: Wave, by: AbstractBaseUser) -> Monitoring:
     """Response rates for `wave` among the respondents of its programme's enrolled schools (not
-    withdrawn); counts only, small ones suppressed, never who answered. An audited read."""
+    withdrawn); counts only, small ones suppressed, never who answered. An audited read.
+    Schools enrolled directly (not randomised) are a group of their own, in neither arm nor
+    the arms' comparison; a programme with no randomised schools shows only that group."""
     enrolments = {
         e.school_id: e
         for e in Enrolment.objects.filter(
@@ -111,7 +151,7 @@ def monitoring(*, wave: Wave, by: AbstractBaseUser) -> Monitoring:
             {
                 "respondent_token": token,
                 "urn": enrolments[school].school.urn,
-                "arm": enrolments[school].arm,
+                "arm": _group(enrolments[school]),
             }
             for token, school in respondents
         ],
@@ -119,10 +159,16 @@ def monitoring(*, wave: Wave, by: AbstractBaseUser) -> Monitoring:
     )
     answered = Response.objects.filter(wave=wave).values_list("respondent__token", flat=True)
     schools = pd.DataFrame(
-        [{"urn": e.school.urn, "arm": e.arm} for e in enrolments.values()], columns=["urn", "arm"]
+        [{"urn": e.school.urn, "arm": _group(e)} for e in enrolments.values()],
+        columns=["urn", "arm"],
     )
     by_school = rates_by_school(invited, set(answered), schools)
-    by_arm = rates_by_arm(by_school)
+    randomised = bool((schools["arm"] != DIRECT).any())
+    by_arm = rates_by_arm(by_school[by_school["arm"] != DIRECT]).to_dict("records")
+    if not randomised:
+        by_arm = []
+    if (direct := _direct_row(by_school)) is not None:
+        by_arm.append(direct)
     names = {e.school.urn: e.school.name for e in enrolments.values()}
     audit_read(
         by=by,
@@ -133,6 +179,7 @@ def monitoring(*, wave: Wave, by: AbstractBaseUser) -> Monitoring:
     arms = [
         {
             "arm": row["arm"],
+            "label": GROUP_LABELS[row["arm"]],
             "schools": row["schools"],
             "schools_responded": _shown(row["schools_responded"]),
             "school_rate": _percent(row["schools_responded"], row["schools"]),
@@ -140,9 +187,10 @@ def monitoring(*, wave: Wave, by: AbstractBaseUser) -> Monitoring:
             "responded": _shown(row["responded"]),
             "person_rate": _percent(row["responded"], row["invited"]),
         }
-        for row in by_arm.to_dict("records")
+        for row in by_arm
     ]
-    comparable = all(row["schools_responded"] is not None for row in arms)
+    in_arms = [row for row in arms if row["arm"] != DIRECT]
+    comparable = randomised and all(row["schools_responded"] is not None for row in in_arms)
     return Monitoring(
         by_arm=arms,
         by_school=[
@@ -150,14 +198,20 @@ def monitoring(*, wave: Wave, by: AbstractBaseUser) -> Monitoring:
                 "urn": row["urn"],
                 "name": names[row["urn"]],
                 "arm": row["arm"],
+                "label": GROUP_LABELS[row["arm"]],
                 "invited": row["invited"],
                 "responded": _shown(row["responded"]),
             }
             for row in by_school.to_dict("records")
         ],
-        differential=differential_by_arm(by_arm) if comparable else None,
+        differential=(
+            differential_by_arm(pd.DataFrame([r for r in by_arm if r["arm"] != DIRECT]))
+            if comparable
+            else None
+        ),
+        randomised=randomised,
         not_invited=[
-            {"urn": urn, "name": names[urn], "arm": arm}
+            {"urn": urn, "name": names[urn], "arm": arm, "label": GROUP_LABELS[arm]}
             for urn, arm, count in by_school[["urn", "arm", "invited"]].itertuples(index=False)
             if count == 0
         ],

@@ -25,7 +25,13 @@ from threshold.web.audit.models import AuditAction
 from threshold.web.audit.services import Actor, record_event, target_of
 from threshold.web.organisations.models import School
 from threshold.web.programme.models import Enrolment, Programme
-from threshold.web.surveys.models import InvitationSent, Respondent, Response, Wave
+from threshold.web.surveys.models import (
+    InvitationSent,
+    Respondent,
+    Response,
+    Wave,
+    normalise_email,
+)
 from threshold.web.surveys.selectors import respondent_arm
 
 TOKEN_ALPHABET = string.ascii_uppercase + string.digits
@@ -66,14 +72,17 @@ def _school_place(school: School) -> dict[str, object]:
 
 @transaction.atomic
 def respondent_add(
-    *, school: School, role: SurveyRole, by: Actor, user: object = None
+    *, school: School, role: SurveyRole, by: Actor, user: object = None, email: str = ""
 ) -> Respondent:
-    """Issue one token to a person of `school` (with an account, `user`, or without)."""
+    """Issue one token to a person of `school` (with an account, `user`, or without; `email`:
+    the address a person was invited at, kept normalised and never logged)."""
     while True:
         token = new_token()
         if not Respondent.objects.filter(token=token).exists():
             break
-    respondent = Respondent.objects.create(token=token, school=school, role=role, user=user)
+    respondent = Respondent.objects.create(
+        token=token, school=school, role=role, user=user, email=normalise_email(email)
+    )
     record_event(
         by=by,
         action=AuditAction.CREATE,
@@ -84,11 +93,54 @@ def respondent_add(
     return respondent
 
 
+def _account_link(respondent: Respondent, user: User, by: Actor) -> None:
+    """Give `respondent` (invited by e-mail) to the account `user` that has their address, so
+    the person keeps their token (and their answers stay linked) and finds it under Your
+    surveys. Audited without the address."""
+    respondent.user = user
+    respondent.save(update_fields=["user"])
+    record_event(
+        by=by,
+        action=AuditAction.UPDATE,
+        **target_of(respondent),
+        **_school_place(respondent.school),
+        detail={"linked_to_account": True},
+    )
+
+
+def _unlinked_by_address(user: User, school: School) -> Respondent | None:
+    """The respondent of `school` invited by e-mail at `user`'s address and not yet given to an
+    account, or None (also when `user` already has a token for `school`)."""
+    address = normalise_email(user.email or "")
+    if not address or Respondent.objects.filter(user=user, school=school).exists():
+        return None
+    return (
+        Respondent.objects.select_related("school__authority")
+        .filter(school=school, email=address, user__isnull=True)
+        .first()
+    )
+
+
+@transaction.atomic
+def respondents_link_account(*, user: User, by: Actor) -> int:
+    """Give `user` the tokens they were sent by e-mail, before they had an account, at each
+    school where they now hold a role (one token per person and school). The number linked."""
+    linked = 0
+    schools = School.objects.filter(memberships__user=user).select_related("authority")
+    for school in schools.distinct().order_by("pk"):
+        respondent = _unlinked_by_address(user, school)
+        if respondent is not None:
+            _account_link(respondent, user, by)
+            linked += 1
+    return linked
+
+
 @transaction.atomic
 def respondents_issue(*, programme: Programme, by: Actor) -> int:
     """Give a token to every lead and deputy DSL of the programme's enrolled schools (both arms,
-    not withdrawn) who has none for that school; tokens already issued are kept. The number
-    issued."""
+    not withdrawn) who has none for that school; tokens already issued are kept, and a token
+    sent by e-mail to a DSL's address before they had an account becomes theirs
+    (`respondents_link_account`). The number issued."""
     schools = Enrolment.objects.filter(programme=programme, withdrawn_on__isnull=True).values(
         "school"
     )
@@ -98,6 +150,10 @@ def respondents_issue(*, programme: Programme, by: Actor) -> int:
     issued = 0
     for membership in memberships.order_by("pk"):
         if Respondent.objects.filter(user=membership.user, school=membership.school).exists():
+            continue
+        earlier = _unlinked_by_address(membership.user, membership.school)
+        if earlier is not None:
+            _account_link(earlier, membership.user, by)
             continue
         respondent_add(
             school=membership.school,
@@ -166,7 +222,9 @@ def invitations_send(
             if InvitationSent.objects.filter(wave=wave, respondent=respondent).exists():
                 already += 1
                 continue
-            address = respondent.user.email if respondent.user is not None else ""
+            address = (respondent.user.email if respondent.user is not None else "") or (
+                respondent.email
+            )
             if not address:
                 without_address += 1
                 continue
@@ -227,17 +285,35 @@ MSG_PERSON_NOT_SENT = (
     "The e-mail could not be sent, so no one was invited: check the address and try again later"
 )
 MSG_PERSON_ALREADY = (
-    "The person with that e-mail address already has a link for {school}: they are invited"
+    "The person with that e-mail address already has a link for {school}, and it has been "
+    "e-mailed to them for this survey: they are invited"
 )
 
 
 @dataclass(frozen=True)
 class PersonInvited:
-    """A person added to a wave by e-mail: whether the address is an account's (their token is
-    then theirs, as a DSL's), and the respondent made."""
+    """A person added to a wave by e-mail: the respondent (made now, or the one they already
+    had for that school: `existing`), and whether the address is an account's (their token is
+    then theirs, as a DSL's)."""
 
     respondent: Respondent
     with_account: bool
+    existing: bool = False
+
+
+def _existing_respondent(
+    school: School, address: str, user: User | None, by: Actor
+) -> Respondent | None:
+    """The token the person at `address` (and account `user`, if any) already has for
+    `school`: their account's, else the one sent to that address (then given to the account)."""
+    if user is not None:
+        mine = Respondent.objects.filter(user=user, school=school).first()
+        if mine is not None:
+            return mine
+    earlier = Respondent.objects.filter(school=school, email=address).order_by("pk").first()
+    if earlier is not None and user is not None and earlier.user_id is None:
+        _account_link(earlier, user, by)
+    return earlier
 
 
 @transaction.atomic
@@ -250,10 +326,14 @@ def respondent_invite(
     link: Callable[[Respondent], str],
     by: Actor,
 ) -> PersonInvited:
-    """Invite one person of an enrolled school to `wave` by e-mail: issue their token
-    (`respondent_add`; linked to the account with that address, if there is one) and e-mail
-    them their link now, recorded as sent. The address is not kept. If the e-mail cannot be
-    sent, nothing is saved. The audit events name the school and role, never the address."""
+    """Invite one person of an enrolled school to `wave` by e-mail and e-mail them their link
+    now, recorded as sent. The address is compared normalised (trimmed, case-folded): a person
+    who already has a token for the school (invited at an earlier wave, or a DSL with an
+    account at that address) keeps it, so their answers link between waves; otherwise a token
+    is issued (`respondent_add`; linked to the account with that address, if there is one, and
+    else keeping the address to send chasers to). Someone already e-mailed for this wave is
+    refused. If the e-mail cannot be sent, nothing is saved. The audit events name the school
+    and role, never the address."""
     enrolled = Enrolment.objects.filter(
         programme=wave.programme_id, school=school, withdrawn_on__isnull=True
     )
@@ -261,10 +341,16 @@ def respondent_invite(
         raise ValidationError(
             MSG_PERSON_NOT_ENROLLED.format(school=school.name, programme=wave.programme)
         )
+    address = normalise_email(email)
     user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
-    if user is not None and Respondent.objects.filter(user=user, school=school).exists():
+    respondent = _existing_respondent(school, address, user, by)
+    existing = respondent is not None
+    if respondent is None:
+        respondent = respondent_add(
+            school=school, role=role, user=user, email="" if user else address, by=by
+        )
+    elif InvitationSent.objects.filter(wave=wave, respondent=respondent).exists():
         raise ValidationError(MSG_PERSON_ALREADY.format(school=school.name))
-    respondent = respondent_add(school=school, role=role, user=user, by=by)
     words = {
         "wave": SurveyWave(wave.wave).value,
         "school": school.name,
@@ -286,6 +372,11 @@ def respondent_invite(
         action=AuditAction.UPDATE,
         **target_of(wave),
         **_school_place(school),
-        detail={"invitations_sent": 1, "added_by_email": True, "role": role.value},
+        detail={
+            "invitations_sent": 1,
+            "added_by_email": True,
+            "role": role.value,
+            "existing_link": existing,
+        },
     )
-    return PersonInvited(respondent, with_account=user is not None)
+    return PersonInvited(respondent, with_account=user is not None, existing=existing)

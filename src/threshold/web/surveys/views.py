@@ -44,6 +44,10 @@ MSG_TOO_FEW_TO_COMPARE = (
     "The arms are compared once at least {small} schools in each have responded (fewer "
     "could tell who answered)."
 )
+MSG_NOT_RANDOMISED = (
+    "The programme's schools were enrolled directly, without a trial, so there are no arms to "
+    "compare."
+)
 SUPPRESSED = f"fewer than {selectors.SMALL_COUNT}"
 """Shown for a count of responses too small to show."""
 MSG_DIFFERENCE = (
@@ -125,7 +129,9 @@ def monitor(request: HttpRequest, pk: int) -> HttpResponse:
             request.user, Permission.PROGRAMME_MANAGE, authority=wave.programme.authority
         ),
     }
-    if (d := result.differential) is None:
+    if not result.randomised:
+        context["difference"] = MSG_NOT_RANDOMISED
+    elif (d := result.differential) is None:
         context["difference"] = MSG_TOO_FEW_TO_COMPARE.format(small=selectors.SMALL_COUNT)
     else:
         context["difference"] = MSG_DIFFERENCE.format(
@@ -194,6 +200,10 @@ def results(request: HttpRequest, programme_pk: int) -> HttpResponse:
 MSG_INVITED = "{people} invited: {dsls}, {by_email} added by e-mail."
 MSG_DSLS_INVITED = "DSLs given their link now: {issued}. " + MSG_INVITED
 MSG_PERSON_INVITED = "Their link has been e-mailed to them. " + MSG_INVITED
+MSG_PERSON_REINVITED = (
+    "They already had a link for {school}, so their answers stay linked between surveys: it "
+    "has been e-mailed to them for this survey. " + MSG_INVITED
+)
 
 
 def _link(request: HttpRequest, wave_name: str) -> Callable[[Respondent], str]:
@@ -222,14 +232,17 @@ def invitees(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("surveys:invitees", pk=wave.pk)
     if adding and form.is_valid():
         try:
-            services.respondent_invite(
+            invited = services.respondent_invite(
                 wave=wave, **form.cleaned_data, link=_link(request, wave.wave), by=request.user
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
             counts = selectors.invitees(wave=wave, by=request.user)
-            messages.success(request, MSG_PERSON_INVITED.format(**_counted(counts)))
+            said = MSG_PERSON_REINVITED if invited.existing else MSG_PERSON_INVITED
+            messages.success(
+                request, said.format(school=invited.respondent.school.name, **_counted(counts))
+            )
             return redirect("surveys:invitees", pk=wave.pk)
     counts = selectors.invitees(wave=wave, by=request.user)
     context = {

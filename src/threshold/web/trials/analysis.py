@@ -31,6 +31,7 @@ from threshold.trial import protocol_status
 from threshold.web.accounts.models import User
 from threshold.web.audit.models import AuditAction
 from threshold.web.audit.services import Actor, record_event
+from threshold.web.jobs.retries import retrying
 from threshold.web.jobs.selectors import job_status
 from threshold.web.trials.analysis_tables import trial_stores, trial_tables
 from threshold.web.trials.files import protocol_path, run_folder
@@ -376,17 +377,25 @@ def analysis_run_finish(
             object_id=str(run.pk),
             detail={"status": run.status, "error": error, "primary": run.primary},
         )
-    if not run.requested_by.email:
-        return
+    if run.requested_by.email:
+        transaction.on_commit(lambda: analysis_run_mail_send.enqueue(run.pk))
+
+
+@task()
+@retrying
+def analysis_run_mail_send(run_id: int) -> None:
+    """E-mail the requester how the run ended, with a link to it: a job of its own, so that a
+    mail server that is down is tried again later without running the analysis again."""
+    run = AnalysisRun.objects.select_related("trial", "requested_by").get(pk=run_id)
     path = reverse("trials:run_detail", kwargs={"pk": run.pk})
     link = (run.site_url.rstrip("/") + path) if run.site_url else path
     names = {"kind": kind_label(run), "trial": run.trial.name, "link": link}
-    if result is not None:
+    if run.status == AnalysisRun.Status.DONE:
         subject = MAIL_FINISHED_SUBJECT.format(**names)
         body = MAIL_FINISHED.format(**names, estimate=estimate_text(run.primary))
     else:
         subject = MAIL_FAILED_SUBJECT.format(**names)
-        body = MAIL_FAILED.format(**names, error=error)
+        body = MAIL_FAILED.format(**names, error=run.error)
     send_mail(subject, body, None, [run.requested_by.email])
 
 

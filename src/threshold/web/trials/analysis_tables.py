@@ -72,7 +72,7 @@ def trial_tables(trial: Trial) -> dict[str, pd.DataFrame]:
             for la in authorities.order_by("la_code")
         ],
     )
-    responses = survey_responses_table()
+    responses = survey_responses_table(programmes=trial.programmes.all())
     urns = set(units.values_list("urn", flat=True))
     tables["survey_responses"] = responses[responses["urn"].isin(urns)].reset_index(drop=True)
     tables["data_gaps"] = contract_frame("data_gaps", [])

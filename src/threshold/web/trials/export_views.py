@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from threshold.model import InputError
 from threshold.web.accounts.decorators import permission_required
 from threshold.web.accounts.permissions import Permission
+from threshold.web.core.forms import GovUKForm
 from threshold.web.trials import deidentified
 from threshold.web.trials.models import Trial
 
@@ -26,7 +27,7 @@ def _back(trial: Trial) -> str:
     return reverse("trials:trial_detail", kwargs={"pk": trial.pk})
 
 
-class NoticeForm(forms.Form):
+class NoticeForm(GovUKForm):
     accept = forms.BooleanField(
         label="I accept these terms",
         error_messages={"required": deidentified.MSG_NOTICE},

@@ -7,24 +7,20 @@ from typing import Any
 
 from django import forms
 
+from threshold.web.core.forms import GovUKDateField, GovUKForm
 from threshold.web.organisations.models import School
 from threshold.web.programme.models import Programme
 from threshold.web.supervision.forms import CheckedForm
 
 MSG_NUMBER = "Enter a number, for example {example}"
 MSG_WHOLE = "Enter a whole number"
-MSG_DATE = "Enter a real date"
 MSG_NAME = "Enter the trial's name"
 MSG_CHOOSE_PROGRAMME = "Choose the programme of at least one local authority"
 MSG_DRAW = "Enter the public draw's numbers, in the order they were drawn"
 NARROW = {"class": "govuk-input--width-5", "inputmode": "decimal"}
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-
-class TrialCreateForm(forms.Form):
+class TrialCreateForm(GovUKForm):
     name = forms.CharField(
         label="Name of the trial",
         max_length=200,
@@ -49,7 +45,7 @@ class TrialCreateForm(forms.Form):
         return [self.offered[key] for key in self.cleaned_data["programmes"]]
 
 
-class SchoolsForm(forms.Form):
+class SchoolsForm(GovUKForm):
     """The schools chosen (URNs), from those offered."""
 
     schools = forms.MultipleChoiceField(required=False)
@@ -73,7 +69,7 @@ def _number(label: str, example: str, help_text: str = "", **kwargs: Any) -> for
     )
 
 
-class PowerForm(forms.Form):
+class PowerForm(GovUKForm):
     """A design for `threshold.trial.Design` (each field is named as its argument); Design's
     own checks give the range errors."""
 
@@ -102,7 +98,7 @@ class PowerForm(forms.Form):
     power = _number("Power", "0.8", "The chance of detecting an effect of the size shown")
 
 
-class RandomiseForm(forms.Form):
+class RandomiseForm(GovUKForm):
     draw = forms.CharField(
         label="The public draw's numbers",
         max_length=300,
@@ -114,9 +110,7 @@ class RandomiseForm(forms.Form):
 
 
 class WithdrawForm(CheckedForm):
-    withdrawn_on = forms.DateField(
-        label="Date the school withdrew", widget=DateInput(), error_messages={"invalid": MSG_DATE}
-    )
+    withdrawn_on = GovUKDateField(label="Date the school withdrew")
     withdrawal_reason = forms.CharField(
         label="Why the school withdrew",
         max_length=300,

@@ -15,10 +15,10 @@ import tomlkit
 from django import forms
 
 from threshold.trial import template
+from threshold.web.core.forms import DATE_HINT, GovUKDateField, GovUKForm
 from threshold.web.trials import files
 from threshold.web.trials.models import Trial
 
-MSG_DATE = "Enter a real date, for example 2025-07-31"
 MSG_ENDS_BEFORE = "The {what} must end after it starts"
 MSG_BASELINE_AFTER = "The baseline window must end before the outcome window starts"
 MSG_NUMBER = "Enter a number, for example 0.05"
@@ -42,7 +42,7 @@ STANDARD_ERROR_LABELS = {
 }
 EFFECT_SIZE_LABELS = {
     "glass": "Glass's delta (coefficient ÷ control group's standard deviation)",
-    "hedges": "Hedges' g (coefficient ÷ pooled standard deviation)",
+    "hedges": "Hedges' g (coefficient ÷ residual standard deviation, as eefAnalytics)",
 }
 MULTIPLICITY_LABELS = {
     "hochberg": "Hochberg",
@@ -92,18 +92,9 @@ def draft_text(trial: Trial) -> str:
     return tomlkit.dumps(document)
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-
-def _date(label: str, *, required: bool = True, help_text: str = "") -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        required=required,
-        help_text=help_text,
-        widget=DateInput(),
-        error_messages={"invalid": MSG_DATE},
-    )
+def _date(label: str, *, subject: str, help_text: str = "") -> GovUKDateField:
+    hint = f"{help_text}. {DATE_HINT}" if help_text else DATE_HINT
+    return GovUKDateField(label=label, subject=subject, help_text=hint)
 
 
 def _outcome_choices() -> list[tuple[str, str]]:
@@ -114,7 +105,7 @@ def _outcome_choices() -> list[tuple[str, str]]:
     ]
 
 
-class ProtocolForm(forms.Form):
+class ProtocolForm(GovUKForm):
     """What most trials set; `initial_from(text)` reads them from a protocol, `apply(text)`
     writes them into it."""
 
@@ -129,12 +120,13 @@ class ProtocolForm(forms.Form):
         required=False,
         help_text="The primary outcome is analysed as primary even if it is ticked here",
     )
-    window_start = _date("Outcome window: first day")
-    window_end = _date("Outcome window: last day")
-    baseline_start = _date("Baseline window: first day")
-    baseline_end = _date("Baseline window: last day")
+    window_start = _date("Outcome window: first day", subject="First day of the outcome window")
+    window_end = _date("Outcome window: last day", subject="Last day of the outcome window")
+    baseline_start = _date("Baseline window: first day", subject="First day of the baseline window")
+    baseline_end = _date("Baseline window: last day", subject="Last day of the baseline window")
     observed_by = _date(
         "Referral outcomes observed by",
+        subject="Date referral outcomes are observed by",
         help_text="Referrals' outcomes (NFA after assessment) recorded by this date are counted",
     )
     covariates = forms.MultipleChoiceField(
@@ -340,7 +332,7 @@ def _choose(document: tomlkit.TOMLDocument, key: str, chosen: list[str], years: 
     document[key] = entries
 
 
-class ProtocolTextForm(forms.Form):
+class ProtocolTextForm(GovUKForm):
     """The protocol's TOML, edited directly."""
 
     text = forms.CharField(

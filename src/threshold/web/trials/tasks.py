@@ -7,6 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django_tasks import task
 
+from threshold.web.jobs.retries import retrying
 from threshold.web.trials.health import trial_health_mail
 
 ACTOR = "job:trial-health"
@@ -17,6 +18,7 @@ MSG_NO_SITE_URL = (
 
 
 @task()
+@retrying
 def trial_health_mail_weekly() -> int:
     """E-mail this week's trial health (once a week per trial); how many messages were sent."""
     if not settings.SITE_URL:

@@ -4,6 +4,7 @@ and the service's phase banner."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from django import forms, template
@@ -11,8 +12,10 @@ from django.core.paginator import Page
 from django.forms import BaseForm, BoundField
 from django.http import QueryDict
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from govuk_frontend_django.components.checkboxes import GovUKCheckboxes
+from govuk_frontend_django.components.date_input import GovUKDateInput
 from govuk_frontend_django.components.error_summary import GovUKErrorSummary
 from govuk_frontend_django.components.file_upload import GovUKFileUpload
 from govuk_frontend_django.components.input import GovUKInput
@@ -22,6 +25,16 @@ from govuk_frontend_django.components.radios import GovUKRadios
 from govuk_frontend_django.components.select import GovUKSelect
 from govuk_frontend_django.components.tag import GovUKTag
 from govuk_frontend_django.components.textarea import GovUKTextarea
+
+from threshold.web.core.forms import (
+    ERROR_CLASS,
+    PART_LABELS,
+    PART_WIDTHS,
+    PARTS,
+    GovUKDateWidget,
+    date_values,
+    error_parts,
+)
 
 register = template.Library()
 
@@ -75,10 +88,12 @@ def _items(field: BoundField, mark: str) -> list[dict[str, object]]:
 
 
 @register.filter
-def govuk_input(field: BoundField) -> GovUKInput:
+def govuk_input(field: BoundField) -> GovUKInput | GovUKDateInput:
     """A text, number, email, password or date input for `field`; widget attributes give
-    autocomplete, inputmode and width classes."""
+    autocomplete, inputmode and width classes. A `GovUKDateField` gets the date input."""
     widget = field.field.widget
+    if isinstance(widget, GovUKDateWidget):
+        return govuk_date_input(field)
     value = field.value()
     input_type = getattr(widget, "input_type", "text")
     return GovUKInput(
@@ -132,7 +147,29 @@ def govuk_file_upload(field: BoundField) -> GovUKFileUpload:
     return GovUKFileUpload(**_labelled(field))
 
 
+@register.filter
+def govuk_date_input(field: BoundField) -> GovUKDateInput:
+    """The GOV.UK date input for a `GovUKDateField`: a fieldset whose legend is the label, the
+    hint, the error message, and three inputs (`<name>-day`, `-month`, `-year`) showing what
+    was typed, only the wrong parts highlighted."""
+    wrong = error_parts(field) if field.errors else set()
+    items = [
+        {
+            "name": part,
+            "label": PART_LABELS[part],
+            "value": value,
+            "classes": f"{PART_WIDTHS[part]} {ERROR_CLASS}" if part in wrong else PART_WIDTHS[part],
+            "inputmode": "numeric",
+        }
+        for part, value in zip(PARTS, date_values(field), strict=True)
+    ]
+    described = _grouped(field)
+    del described["idPrefix"], described["name"]
+    return GovUKDateInput(**described, id=field.auto_id, namePrefix=field.html_name, items=items)
+
+
 COMPONENTS: list[tuple[type[forms.Widget] | tuple[type[forms.Widget], ...], Callable]] = [
+    (GovUKDateWidget, govuk_date_input),
     (forms.Textarea, govuk_textarea),
     ((forms.CheckboxSelectMultiple, forms.CheckboxInput, forms.SelectMultiple), govuk_checkboxes),
     (forms.RadioSelect, govuk_radios),
@@ -150,6 +187,15 @@ def govuk_field(field: BoundField) -> object:
     return component(field)
 
 
+def _error_target(field: BoundField) -> str:
+    """The id an error summary's link goes to: the field's, or for a date input the first
+    wrong part's."""
+    if isinstance(field.field.widget, GovUKDateWidget):
+        wrong = error_parts(field) if field.errors else set(PARTS)
+        return f"{field.auto_id}-{next(p for p in PARTS if p in wrong)}"
+    return field.auto_id
+
+
 @register.filter
 def govuk_error_summary(form: BaseForm) -> GovUKErrorSummary | str:
     """The error summary for a form with errors (each linked to its field), else nothing."""
@@ -158,7 +204,10 @@ def govuk_error_summary(form: BaseForm) -> GovUKErrorSummary | str:
     # Errors about the whole form (a wrong password, say) link to its first field.
     first = next(iter(form.fields))
     errors = [
-        {"text": str(error), "href": f"#{form[name if name in form.fields else first].auto_id}"}
+        {
+            "text": str(error),
+            "href": f"#{_error_target(form[name if name in form.fields else first])}",
+        }
         for name, messages in form.errors.items()
         for error in messages
     ]
@@ -187,6 +236,36 @@ def govuk_pagination(page: Page, query: QueryDict) -> GovUKPagination | str:
         previous={"href": href(page.previous_page_number())} if page.has_previous() else None,
         next={"href": href(page.next_page_number())} if page.has_next() else None,
     )
+
+
+PHONE = re.compile(r"(?<![\w+])\+?\d[\d ()\-]{7,}\d(?!\w)")
+"""A phone number as people write it: digits with spaces, brackets or dashes, perhaps a
+leading +; `tel_link` keeps those of 10 to 13 digits (not 999 or a year)."""
+PHONE_DIGITS = range(10, 14)
+TEL_LINK = '<a class="govuk-link{}" href="tel:{}">{}</a>'
+
+
+@register.filter(needs_autoescape=True)
+def tel_link(text: object, variant: str = "", autoescape: bool = True) -> str:
+    """`text` with each phone number in it a `tel:` link (the number shown as written, the
+    link dialling its digits), everything else escaped; `variant` "inverse" for a link on a
+    dark background (a panel)."""
+    value = "" if text is None else str(text)
+    escape = conditional_escape if autoescape else str
+    classes = " govuk-link--inverse" if variant == "inverse" else ""
+    parts, end = [], 0
+    for match in PHONE.finditer(value):
+        written = match.group(0)
+        # "+44 (0)20 ...": the (0) is dialled only from within the country
+        digits = re.sub(r"\D", "", written.replace("(0)", "") if written[0] == "+" else written)
+        if len(digits) not in PHONE_DIGITS:
+            continue
+        dial = ("+" if written.startswith("+") else "") + digits
+        parts.append(escape(value[end : match.start()]))
+        parts.append(format_html(TEL_LINK, classes, dial, written))
+        end = match.end()
+    parts.append(escape(value[end:]))
+    return mark_safe("".join(str(part) for part in parts))  # each part is escaped
 
 
 @register.simple_tag
