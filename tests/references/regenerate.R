@@ -1,19 +1,20 @@
 # Regenerates the reference outputs the Python tests compare against (tests/references/).
 # Run from the repository root:  Rscript tests/references/regenerate.R
-# Needs Debian's R packages: r-base-core r-cran-metafor r-cran-sandwich r-cran-lme4
+# Needs Debian's R packages: r-base-core r-cran-metafor r-cran-sandwich r-cran-lme4 r-cran-aer
 # (jsonlite comes with them). Each output records R's and the packages' versions.
 suppressPackageStartupMessages({
   library(jsonlite)
   library(metafor)
   library(sandwich)
   library(lme4)
+  library(AER)
 })
 
 here <- "tests/references"
 provenance <- function(what) list(
   what = what,
   r = R.version.string,
-  packages = lapply(c(metafor = "metafor", sandwich = "sandwich", lme4 = "lme4",
+  packages = lapply(c(metafor = "metafor", sandwich = "sandwich", AER = "AER", lme4 = "lme4",
                       jsonlite = "jsonlite"),
                     function(p) as.character(packageVersion(p))),
   script = "tests/references/regenerate.R"
@@ -106,6 +107,24 @@ save("multilevel_mst", list(
   unconditional = multilevel(lmer(Posttest ~ 1 + (1 | School), data = mst, REML = TRUE,
                                   control = tight_reml))
 ))
+# Two-stage least squares (AER::ivreg) on AER's CigarettesSW, 1995 (Stock & Watson): packs per
+# capita on the real price, instrumented by the sales tax and the cigarette-specific tax, with
+# income exogenous; classical, HC1 and clustered (4 states a cluster, in row order) errors.
+data("CigarettesSW", package = "AER")
+cig <- subset(CigarettesSW, year == "1995")
+cig <- data.frame(packs = log(cig$packs), rprice = log(cig$price / cig$cpi),
+                  rincome = log(cig$income / cig$population / cig$cpi),
+                  tdiff = (cig$taxs - cig$tax) / cig$cpi, rtax = cig$tax / cig$cpi,
+                  cluster = (seq_len(nrow(cig)) - 1) %/% 4)
+write.csv(cig, file.path(here, "data", "cigarettes.csv"), row.names = FALSE)
+iv <- ivreg(packs ~ rprice + rincome | rincome + tdiff + rtax, data = cig)
+save("iv_cigarettes", list(
+  provenance = provenance("AER::ivreg(packs ~ rprice + rincome | rincome + tdiff + rtax)"),
+  coef = coefs(coef(iv)),
+  se = list(classical = se_of(vcov(iv)), hc1 = se_of(vcovHC(iv, type = "HC1")),
+            cluster = se_of(vcovCL(iv, cluster = ~cluster, type = "HC1")))
+))
+
 # Hedges' g of an individually randomised analysis, conditional (residual SD) and
 # unconditional (outcome SD), by the formulas of eefAnalytics' srtFREQ documentation, written
 # out here in R as an independent computation: each data set analysed ignoring its schools.

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from threshold.analysis import analyse_table, fit_multilevel, fit_ols
+from threshold.analysis import analyse_table, fit_iv, fit_multilevel, fit_ols
 from threshold.analysis.meta import Study, pool
 from threshold.qed import fit_counts
 from threshold.stats import sandwich, stata_factor
@@ -154,3 +154,21 @@ def test_hedges_g_conditional_and_unconditional_as_eefanalytics_defines_them(nam
         ),
     ):
         assert ours == pytest.approx((theirs["g"], theirs["ci_low"], theirs["ci_high"]), rel=1e-10)
+
+
+@pytest.mark.parametrize("kind", ["classical", "hc1", "cluster"])
+def test_two_stage_least_squares_matches_aer_ivreg(kind):
+    r = output("iv_cigarettes")
+    cig = pd.read_csv(HERE / "data" / "cigarettes.csv")
+    fit = fit_iv(
+        cig["packs"],
+        cig[["rincome"]],
+        cig[["rprice"]],
+        cig[["tdiff", "rtax"]],
+        se=kind,
+        clusters=cig["cluster"] if kind == "cluster" else None,
+    )
+    for term in ("rprice", "rincome"):
+        effect = fit.estimate(term)
+        assert effect.coef == pytest.approx(r["coef"][term], rel=1e-9)
+        assert effect.se == pytest.approx(r["se"][kind][term], rel=1e-9)
