@@ -88,3 +88,13 @@ def test_fractional_counts_are_refused(records):
     fractional.loc[fractional.index[12], "calls"] = 2.5
     with pytest.raises(InputError, match=r"column .calls. row 13: 2\.5 is not a whole number"):
         compare(fractional, **OPTIONS)
+
+
+def test_repeated_rows_without_a_unit_column_are_reported_not_refused(records):
+    """Without ids, two DSLs alike in every column cannot be told from one counted twice: the
+    rows are kept, and listed (here two pairs of look-alikes, and row 10 repeated as 261)."""
+    twice = pd.concat([records, records.iloc[[9]]], ignore_index=True).drop(columns="dsl_id")
+    result = compare(twice, **OPTIONS)
+    assert result.groups[0].units + result.groups[1].units == 261
+    (note,) = result.notes
+    assert "3 row(s) repeat another row exactly (rows 131, 229, 261)" in note

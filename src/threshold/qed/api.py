@@ -64,6 +64,11 @@ MSG_NO_EVENTS = (
     "longer period or more units"
 )
 NOTE_LEFT_OUT = "{n} row(s) of other groups ({values}) were left out of the comparison."
+NOTE_REPEATS = (
+    "No --unit column was given, so each row was taken as a unit; {n} row(s) repeat another row "
+    "exactly (rows {rows}): give --unit COLUMN to check that no unit appears twice."
+)
+ROWS_LISTED = 10
 
 
 @dataclass(frozen=True)
@@ -221,9 +226,13 @@ def _validated(units: pd.DataFrame, c: CompareConfig) -> tuple[pd.DataFrame, np.
                 row = int(invalid.idxmax())
                 raise InputError(message.format(column=column, row=row + 1, value=numbers[row]))
         data[column] = numbers
+    repeats = data.duplicated(keep="first")
     if c.unit:
         _refuse_duplicate_units(data, c.unit)
     data, notes = _two_groups(data, c)
+    if not c.unit and repeats.any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(repeats)[:ROWS_LISTED])
+        notes.append(NOTE_REPEATS.format(n=int(repeats.sum()), rows=rows))
     is_treated = (data[c.group].astype(str).str.strip() == c.treated.strip()).to_numpy()
     if is_treated.all():
         raise InputError(MSG_NO_COMPARISON.format(column=c.group, value=c.treated))
