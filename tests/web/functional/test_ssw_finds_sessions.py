@@ -151,7 +151,8 @@ def test_an_ssw_finds_pages_and_downloads_sessions_and_a_lead_downloads_take_up(
         expect(page.get_by_role("heading", name="Take-up")).to_be_visible()
         assert_accessible(page)
         shot(page, "07-take-up")
-        page.get_by_label("Supervising social worker").select_option(label="ssw")  # no name given
+        ssw_choice = page.get_by_label("Supervising social worker", exact=True)
+        ssw_choice.select_option(label="ssw")  # no name given
         page.get_by_role("button", name="Find schools").click()
         expect(page.get_by_text("3 schools match")).to_be_visible()
         page.get_by_role("link", name="Clear filters").click()
@@ -165,7 +166,7 @@ def test_an_ssw_finds_pages_and_downloads_sessions_and_a_lead_downloads_take_up(
         shot(page, "07b-programmes")
         page.get_by_role("link", name="Schedule").first.click()
         page.get_by_role("link", name="Sessions", exact=True).click()
-        page.get_by_label("Supervising social worker").select_option("Zoë Ångström")
+        page.get_by_label("Supervising social worker", exact=True).select_option("Zoë Ångström")
         page.get_by_role("button", name="Find sessions").click()
         expect(page.get_by_text("4 sessions")).to_be_visible()
         assert_accessible(page)
