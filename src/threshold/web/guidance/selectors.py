@@ -124,14 +124,17 @@ class OutcomeFilters:
         }
 
 
+def _school_named(search: str) -> Q:
+    """Rows whose school's name contains `search`, or whose school's URN it is."""
+    words = Q(school__name__icontains=search)
+    return words | Q(school__urn=int(search)) if search.isdigit() else words
+
+
 def outcome_search(*, user: AbstractBaseUser, filters: OutcomeFilters) -> QuerySet[PathwayOutcome]:
     """The outcomes the user recorded, narrowed by `filters`, newest first."""
     outcomes = outcome_list(user=user)
     if filters.search:
-        words = Q(school__name__icontains=filters.search)
-        if filters.search.isdigit():
-            words |= Q(school__urn=int(filters.search))
-        outcomes = outcomes.filter(words)
+        outcomes = outcomes.filter(_school_named(filters.search))
     if filters.school is not None:
         outcomes = outcomes.filter(school=filters.school)
     if filters.date_from is not None:
@@ -222,11 +225,8 @@ def _calls_found(user: AbstractBaseUser, filters: CallFilters) -> QuerySet[Infor
     """The calls in the user's LAs narrowed by `filters`, newest first."""
     calls = _calls(user)
     if filters.search:
-        words = Q(school__name__icontains=filters.search)
-        words |= Q(advice__icontains=filters.search) | Q(follow_up__icontains=filters.search)
-        if filters.search.isdigit():
-            words |= Q(school__urn=int(filters.search))
-        calls = calls.filter(words)
+        words = Q(advice__icontains=filters.search) | Q(follow_up__icontains=filters.search)
+        calls = calls.filter(_school_named(filters.search) | words)
     if filters.school is not None:
         calls = calls.filter(school=filters.school)
     if filters.date_from is not None:
