@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 from django.utils import timezone
@@ -90,3 +91,16 @@ def sessions_in_two_las(places: dict[str, object], ssw: User) -> dict[str, objec
         enrolment=other, scheduled_for=at(today, 10) + dt.timedelta(weeks=1), **plan
     )
     return {"held": held, "cancelled": cancelled, "planned": planned, "elsewhere": elsewhere}
+
+
+def school_people(
+    places: dict[str, object], make_user: Callable[..., User], roles: Sequence[RoleName]
+) -> dict[str, object]:
+    """The home school enrolled with an SSW (the first of `roles`), and a user for each role
+    with the address `<role>@example.org`: the users by role value, and the `enrolment`."""
+    users = {role: make_user(role) for role in roles}
+    for role, user in users.items():
+        user.email = f"{role.value}@example.org"
+        user.save(update_fields=["email"])
+    enrolment = programme_with_ssw(places["home_la"], places["home_school"], users[RoleName.SSW])
+    return {"enrolment": enrolment, **{role.value: user for role, user in users.items()}}

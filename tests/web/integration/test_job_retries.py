@@ -21,7 +21,7 @@ from django_tasks_db.models import DBTaskResult
 from factories.clock import Clock
 from factories.flaky_mail import FLAKY_BACKEND, MSG_DROPPED, FlakyEmailBackend, flaky
 from factories.jobs import run_jobs, touch
-from factories.sessions import at, programme_with_ssw
+from factories.sessions import at, school_people
 from threshold.model import SessionFormat, SessionMode
 from threshold.web.accounts.models import User
 from threshold.web.accounts.roles import RoleName
@@ -59,14 +59,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 def people(
     places: dict[str, LocalAuthority | School], make_user: Callable[..., User]
 ) -> dict[str, object]:
-    users = {
-        role: make_user(role) for role in (RoleName.SSW, RoleName.DSL_LEAD, RoleName.DSL_DEPUTY)
-    }
-    for role, user in users.items():
-        user.email = f"{role.value}@example.org"
-        user.save(update_fields=["email"])
-    enrolment = programme_with_ssw(places["home_la"], places["home_school"], users[RoleName.SSW])
-    return {"enrolment": enrolment, **{role.value: user for role, user in users.items()}}
+    return school_people(places, make_user, (RoleName.SSW, RoleName.DSL_LEAD, RoleName.DSL_DEPUTY))
 
 
 def plan(enrolment: Enrolment, day: dt.date, **extra: object) -> SupervisionSession:

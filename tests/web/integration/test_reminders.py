@@ -15,7 +15,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from factories.jobs import run_jobs
-from factories.sessions import at, programme_with_ssw
+from factories.sessions import at, school_people
 from threshold.model import SessionFormat, SessionMode, SurveyWave
 from threshold.web.accounts.models import User
 from threshold.web.accounts.roles import RoleName
@@ -52,15 +52,9 @@ def people(
     places: dict[str, LocalAuthority | School], make_user: Callable[..., User]
 ) -> dict[str, object]:
     """The home school enrolled with an SSW; its lead DSL, the LA lead, each with an address."""
-    users = {
-        role: make_user(role)
-        for role in (RoleName.SSW, RoleName.DSL_LEAD, RoleName.DSL_DEPUTY, RoleName.LA_LEAD)
-    }
-    for role, user in users.items():
-        user.email = f"{role.value}@example.org"
-        user.save(update_fields=["email"])
-    enrolment = programme_with_ssw(places["home_la"], places["home_school"], users[RoleName.SSW])
-    return {"enrolment": enrolment, **{role.value: user for role, user in users.items()}}
+    return school_people(
+        places, make_user, (RoleName.SSW, RoleName.DSL_LEAD, RoleName.DSL_DEPUTY, RoleName.LA_LEAD)
+    )
 
 
 def plan(enrolment: Enrolment, day: dt.date, **extra: object) -> SupervisionSession:
