@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from factories.cli import run_threshold
 from factories.fuzz import REGISTER, xlsx
-from threshold.cli.analyse import MSG_OUT
 from threshold.frontdoor.limits import MSG_DIMENSION
 from threshold.frontdoor.review import MSG_REMEMBERED_COLUMNS, MSG_REMEMBERED_URN
 from threshold.model.files import MSG_UNREADABLE_ROW
+from threshold.pipeline import MSG_OUT
 
 
 def _one_line_error(result, expected: str) -> None:

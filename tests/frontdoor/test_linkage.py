@@ -1,5 +1,6 @@
-"""School linkage: normalisation, decisions, same-named schools, non-school mentions, and
-accuracy on the real register with a noise model unlike the benchmark's."""
+"""School linkage: normalisation, decisions, same-named schools, former names, non-school
+mentions, and accuracy on the real register with the synthetic world's noise model and with the
+harsh one of issue 17 (`threshold.synth.school_names`) at its targets."""
 
 from __future__ import annotations
 
@@ -14,7 +15,12 @@ import pytest
 from threshold.frontdoor import link_schools, normalise
 from threshold.model import InputError
 from threshold.register import read_register
-from threshold.synth import mangle_school_name
+from threshold.synth import (
+    invent_former_names,
+    mangle_school_name,
+    repeat_mentions,
+    school_mentions,
+)
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 THRESHOLD = Path(sys.executable).parent / "threshold"
@@ -102,12 +108,17 @@ def test_missing_columns_are_a_clear_error(register):
         link_schools(pd.DataFrame({"school_name": ["x"]}), register)
 
 
-def test_accuracy_on_the_real_register_with_another_noise_model():
-    """The synthetic world's mangling (not the benchmark's noise model) on real schools."""
+@pytest.fixture(scope="module")
+def real_register() -> pd.DataFrame:
     register = read_register(DATA / "gias_open_schools_2025-07-11.csv")
     census = pd.read_csv(DATA / "school_census_2020-01_urn_la.csv", dtype=str)
     register["la_code"] = register["urn"].map(census.set_index(census["URN"].astype(int))["LA"])
-    register = register.dropna(subset=["la_code"])
+    return register.dropna(subset=["la_code"])
+
+
+def test_accuracy_on_the_real_register_with_another_noise_model(real_register):
+    """The synthetic world's mangling (not the benchmark's noise model) on real schools."""
+    register = real_register
     rng = np.random.default_rng(5)
     picks = register.sample(n=3000, random_state=5)
     names = [
@@ -122,6 +133,78 @@ def test_accuracy_on_the_real_register_with_another_noise_model():
     correct = auto & (linked["urn"].to_numpy() == picks["urn"].to_numpy())
     assert correct.sum() / auto.sum() >= 0.995
     assert correct.mean() >= 0.93
+
+
+def test_harsh_noise_at_the_targets_of_issue_17(real_register):
+    """Tuning seed 7 (the benchmark holds seed 1717 back): 3,000 distinct mentions, repeated
+    to 15,000 as front-door data repeat them, with former names of converted academies."""
+    rng = np.random.default_rng(7)
+    former = invent_former_names(real_register, 0.3, rng)
+    distinct = school_mentions(real_register, 3000, rng, former_names=former)
+    mentions = repeat_mentions(distinct, 15_000, rng)
+    linked = link_schools(mentions, real_register, former_names=former)
+    auto = (linked["decision"] == "auto").to_numpy()
+    school = mentions["urn"].notna().to_numpy()
+    correct = auto & (linked["urn"] == mentions["urn"]).fillna(False).to_numpy()
+    assert correct.sum() / auto.sum() >= 0.998
+    assert correct[school].mean() >= 0.98
+    assert (linked["decision"] == "review").mean() <= 0.02
+    assert not (auto & ~school).any()
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "ST MARY'S CHURCH OF ENGLLAND HIGH SCHOOL (VA)",
+        "St Marys C of E High Sch VA - DSL",
+        "Pebble Brook Primary cShool",
+        "pebblebrook pri skool y6",
+        "Wes tByfleet Jnr School",
+        "West Byfleet Junior (Head teacher)",
+        "kippaxgreenfield primary school ls25 7pa",
+    ],
+)
+def test_names_a_person_links_at_a_glance(written):
+    """The misses issue 17 quotes, and variants of them, against look-alike schools."""
+    register = pd.DataFrame(
+        {
+            "urn": [990101, 990102, 990103, 990104, 990105, 990106, 990107],
+            "name": [
+                "St Mary's Church of England High School (VA)",
+                "St Mary's Catholic High School",
+                "Pebble Brook Primary School",
+                "Pebble Brook Infant School",
+                "West Byfleet Junior School",
+                "West Byfleet Infant School",
+                "Kippax Greenfield Primary School",
+            ],
+            "la_code": ["983"] * 7,
+            "town": ["Tregallow"] * 7,
+            "postcode": [
+                "QA3 1AA",
+                "QA3 1AB",
+                "QA3 1AC",
+                "QA3 1AD",
+                "QA3 1AE",
+                "QA3 1AF",
+                "LS25 7PA",
+            ],
+        }
+    )
+    expected = {"st": 990101, "pe": 990103, "we": 990105, "ki": 990107}[written[:2].lower()]
+    linked = _link(register, [(written, "983", "", "")])
+    assert linked.loc[0, "decision"] == "auto"
+    assert linked.loc[0, "urn"] == expected
+
+
+def test_former_names_find_a_converted_academy(register):
+    former = pd.DataFrame({"urn": [990003], "name": ["Brookside Community Primary School"]})
+    mentions = pd.DataFrame(
+        {"mention_id": [1], "school_name": ["brookside comm primary sch"], "la_code": ["981"]}
+    )
+    assert link_schools(mentions, register)["decision"].tolist() == ["none"]
+    linked = link_schools(mentions, register, former_names=former)
+    assert linked[["urn", "decision"]].values.tolist() == [[990003, "auto"]]
 
 
 def test_cli_link(tmp_path, register):

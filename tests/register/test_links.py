@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from threshold.model import InputError
-from threshold.register import current_urns, read_links
+from threshold.register import current_urns, read_former_names, read_links
 
 LINKS = Path(__file__).resolve().parents[1] / "data" / "gias_links_invented.csv"
 
@@ -109,3 +109,21 @@ def test_a_links_file_needs_a_link_type(tmp_path):
     path.write_text("URN,LinkURN\n990001,990002\n")
     with pytest.raises(InputError, match="the links file needs a link_type column"):
         read_links(path)
+
+
+def test_former_names_are_predecessors_names_under_todays_urn():
+    former = read_former_names(LINKS)
+    assert former.values.tolist() == [
+        [990002, "Invented Primary School"],
+        [990013, "Invented Middle Academy"],
+        [990033, "Invented Infant School"],
+        [990033, "Invented Junior School"],
+        [990082, "Invented Hill School"],
+    ]
+
+
+def test_former_names_need_the_link_name(tmp_path):
+    path = tmp_path / "links.csv"
+    path.write_text("URN,LinkURN,LinkType\n990002,990001,Predecessor\n")
+    with pytest.raises(InputError, match="needs a link_name column"):
+        read_former_names(path)

@@ -15,7 +15,7 @@ import statsmodels.api as sm
 
 from threshold.model.errors import InputError
 from threshold.trial import Design, RandomisationSpec, draw_assignments, mdes, randomise
-from threshold.trial.diagnosis import diagnose, fit_many
+from threshold.trial.diagnosis import diagnose, fit_many, treatment_coefs
 
 THRESHOLD = Path(sys.executable).parent / "threshold"
 
@@ -48,6 +48,22 @@ def test_batched_fits_equal_statsmodels_hc1_with_a_collinear_dummy_dropped():
         assert fits.coef[j] == pytest.approx(reference.params[0], rel=1e-10)
         assert fits.se[j] == pytest.approx(reference.bse[0], rel=1e-10)
     assert fits.df == n - 5
+
+
+def test_many_assignments_of_one_outcome_give_the_batched_fits_coefficients():
+    rng = np.random.default_rng(6)
+    n, k = 80, 40
+    blocks = np.repeat(np.arange(4), 20)
+    baseline = rng.gamma(2, 1, n)
+    covariates = np.column_stack(
+        [np.ones(n), baseline, *[(blocks == b).astype(float) for b in (1, 2, 3)]]
+    )
+    treated = np.column_stack([rng.permutation(np.repeat([0.0, 1.0], n // 2)) for _ in range(k)])
+    y = baseline + rng.standard_normal(n)
+    coefs = treatment_coefs(y, treated.T, covariates)
+    expected = fit_many(np.repeat(y[:, None], k, axis=1), treated, covariates).coef
+    np.testing.assert_allclose(coefs, expected, rtol=1e-10)
+    assert len(set(np.round(coefs, 8))) > k // 2  # the assignments differ, so do the estimates
 
 
 def test_one_batched_draw_is_the_allocation_randomise_gives():

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from threshold.analysis.data import AnalysisData, assemble, respondent_outcome
 from threshold.analysis.impact import adjust_p_values, estimate_itt
@@ -40,6 +41,20 @@ def analyse_protocol(
     randomisation-inference p-value from `draws` re-randomisations (none when `draws` is 0).
     An outcome with model = "multilevel" is estimated per DSL with schools as clusters; the
     compliance, robustness, subgroup and randomisation analyses stay at school level."""
+    # Every matrix here is small (hundreds of schools, tens of regressors): BLAS threads cost
+    # more to start than they save, so the plan runs on one.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _analyse(tables, protocol, lock, software=software, draws=draws)
+
+
+def _analyse(
+    tables: Mapping[str, pd.DataFrame],
+    protocol: Protocol,
+    lock: LockStatus,
+    *,
+    software: str,
+    draws: int,
+) -> Results:
     data = assemble(tables, protocol)
     estimates, multilevel_notes = [], []
     for outcome in sorted(protocol.outcomes, key=lambda o: o.role != "primary"):

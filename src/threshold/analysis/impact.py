@@ -144,7 +144,7 @@ def itt_estimate(
     sample, treated, y = chosen.sample, chosen.treated, chosen.y
     y_t, y_c = y[treated[sample]], y[~treated[sample]]
     control_sd, outcome_sd = float(y_c.std(ddof=1)), float(y.std(ddof=1))
-    values, randomised = data.outcomes[outcome]["y"], data.units.index
+    values = data.outcomes[outcome]["y"].reindex(data.units.index)
     fields = effect_fields(
         effect,
         control_sd=control_sd,
@@ -162,8 +162,8 @@ def itt_estimate(
         **fields,
         n_treatment=len(y_t),
         n_control=len(y_c),
-        treatment=arm_summary(values, randomised[treated.to_numpy()], sample, alpha),
-        control=arm_summary(values, randomised[~treated.to_numpy()], sample, alpha),
+        treatment=arm_summary(values, treated.to_numpy(), sample, alpha),
+        control=arm_summary(values, ~treated.to_numpy(), sample, alpha),
         dropped=dropped,
         specification={
             **specification,
@@ -282,15 +282,16 @@ def _listed(names: pd.Index, shown: int = 8) -> str:
 
 
 def arm_summary(
-    values: pd.Series, members: pd.Index, sample: pd.Series, alpha: float
+    values: pd.Series, in_arm: np.ndarray, sample: pd.Series, alpha: float
 ) -> ArmSummary:
-    observed = values.loc[members][sample.loc[members]].astype(float)
+    """Mean, CI and SD of the arm's analysed values; `in_arm` is boolean, in `values`' order."""
+    observed = values[in_arm & sample.reindex(values.index).to_numpy(dtype=bool)].astype(float)
     mean, low, high, n, _ = mean_ci(observed.to_numpy(), alpha)
     return ArmSummary(
         mean=mean,
         ci_low=low,
         ci_high=high,
         n=n,
-        n_missing=len(members) - n,
+        n_missing=int(in_arm.sum()) - n,
         sd=float(observed.std(ddof=1)),
     )

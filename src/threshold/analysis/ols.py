@@ -156,7 +156,7 @@ def fit_ols(
     for name in names:
         if names.count(name) > 1:
             raise InputError(MSG_DUPLICATE_NAME.format(name=name))
-    x = np.column_stack([_numbers(design.iloc[:, j], names[j], X.index) for j in range(len(names))])
+    x = _matrix(design, names, X.index)
     yv = _numbers(_aligned(y, "y", X), getattr(y, "name", None) or "y", X.index)
     w = np.ones(len(X))
     if weights is not None:
@@ -260,6 +260,22 @@ def _aligned(values: Any, what: str, X: pd.DataFrame) -> Any:
     if array.ndim != 1 or len(array) != len(X):
         raise InputError(MSG_LENGTH.format(what=what, n=len(array), nx=len(X)))
     return array
+
+
+def _matrix(design: pd.DataFrame, names: list[str], index: pd.Index) -> np.ndarray:
+    """The design's columns as finite floats (at once when they are), or the error `_numbers`
+    gives for the first bad column."""
+    numeric = all(
+        pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+        for dtype in design.dtypes
+    )
+    if numeric:
+        x = design.to_numpy(dtype=float, na_value=np.nan)
+        if np.isfinite(x).all():
+            return x
+    return np.column_stack(
+        [_numbers(design.iloc[:, j], names[j], index) for j in range(len(names))]
+    )
 
 
 def _numbers(values: Any, column: str, index: pd.Index) -> np.ndarray:

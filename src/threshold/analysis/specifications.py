@@ -21,8 +21,9 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from threshold.analysis.data import AnalysisData, front_door_outcomes
@@ -169,9 +170,12 @@ def _windows(
         variants[f"{primary.name} {start:%b %Y}–{end:%b %Y}"] = replace(
             primary, window=(start, end), baseline_window=(start - lag, end - lag)
         )
+    data = AnalysisData(  # every window's measures in one pass over the contract tables
+        data.units, {**data.outcomes, **front_door_outcomes(tables, data.units, variants)}
+    )
     return [
-        _variant(tables, data, {name: variant}, name, f"subgroup: {spec.name} ({name})", options)
-        for name, variant in variants.items()
+        estimate_itt(data, name, analysis=f"subgroup: {spec.name} ({name})", **options)
+        for name in variants
     ]
 
 
@@ -276,9 +280,9 @@ def _glm(data: AnalysisData, outcome: str, label: str, alpha: float, *, logit: b
                 parameters=design.shape[1],
             )
         )
-    family = sm.families.Binomial() if logit else sm.families.Poisson()
+    family = families.Binomial() if logit else families.Poisson()
     exposure = None if logit else pupils[sample].to_numpy()
-    model = sm.GLM(
+    model = GLM(
         response[sample].to_numpy(), design.to_numpy(dtype=float), family=family, exposure=exposure
     )
     with warnings.catch_warnings():

@@ -2,28 +2,14 @@
 through `threshold.pipeline` (contacts and referrals from the contract directory or from
 front-door stores); or one outcome of a flat table."""
 
-from __future__ import annotations
-
 import time
-from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from threshold.analysis import analyse_table
 from threshold.model import InputError
-from threshold.pipeline import (
-    MSG_OUT,
-    PipelineConfig,
-    check_out,
-    run_pipeline,
-    write_outputs,
-)
-from threshold.trial import read_units
-
-__all__ = ["MSG_FLAT_NEEDS", "MSG_OUT", "MSG_USAGE", "analyse"]
 
 MSG_USAGE = "give a PROTOCOL and --data DIR, or --table CSV with --arm, --treatment and --outcome"
 MSG_FLAT_NEEDS = "--table needs --arm, --treatment and --outcome"
@@ -96,6 +82,12 @@ def analyse(
     """Estimate a protocol's outcomes on contract tables (PROTOCOL --data DIR [--store STORE …]),
     or one outcome of any two-arm trial in a flat table (--table … --arm … --treatment …
     --outcome …), and write results.json and the report."""
+    from importlib.metadata import version
+
+    from threshold.analysis import analyse_table
+    from threshold.pipeline import PipelineConfig, check_out, run_pipeline, write_outputs
+    from threshold.trial import read_units
+
     started = time.perf_counter()
     if table is not None:
         if not (arm and treatment and outcome):

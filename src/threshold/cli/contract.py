@@ -1,13 +1,9 @@
 """`threshold contract …`: the data contract's documentation."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from threshold.model import contract_markdown
 
 app = typer.Typer(help="The data contract.", no_args_is_help=True)
 
@@ -19,6 +15,8 @@ def docs(
     ),
 ) -> None:
     """Write the data contract as Markdown (docs/data-contract.md)."""
+    from threshold.model import contract_markdown
+
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(contract_markdown(), encoding="utf-8")
     typer.echo(f"wrote {out}")

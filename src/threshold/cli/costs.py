@@ -1,21 +1,20 @@
 """`threshold costs summarise`: delivery cost per school per year, both ways, from contract
 tables, with cover costs and cost per contact avoided."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from threshold.costs import ContactEffect, CostSummary
-from threshold.model import TABLES, InputError, read_table
-from threshold.pipeline import cost_summary
-from threshold.report import write_cost_report
+from threshold.model import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from threshold.costs import ContactEffect, CostSummary
 
 MSG_EFFECT_MODES = (
     "give the effect either as --effect-per-school X with --effect-ci LOW:HIGH, or as "
@@ -56,6 +55,9 @@ def summarise_command(
 ) -> None:
     """Cost per school per year as total spend ÷ schools assigned and as the simple mean of
     per-LA figures; by LA, category, start-up and recurring; cover; cost per contact avoided."""
+    from threshold.pipeline import cost_summary
+    from threshold.report import write_cost_report
+
     if results is not None and (effect_per_school is not None or effect_ci is not None):
         raise InputError(MSG_EFFECT_MODES)
     summary = cost_summary(
@@ -71,15 +73,19 @@ def summarise_command(
     Console(highlight=False).print(f"wrote {', '.join(str(p) for p in paths)}")
 
 
-def _read_tables(data: Path) -> dict[str, pd.DataFrame]:
+def _read_tables(data: Path) -> "dict[str, pd.DataFrame]":
     """The cost table, allocations and schools in `data`, and sessions when present."""
+    from threshold.model import TABLES, read_table
+
     names = ("costs", "allocations", "schools")
     if (data / TABLES["sessions"].filename).is_file():
         names += ("sessions",)
     return {name: read_table(data, name) for name in names}
 
 
-def _effect(estimate: float | None, ci: str | None) -> ContactEffect | None:
+def _effect(estimate: float | None, ci: str | None) -> "ContactEffect | None":
+    from threshold.costs import ContactEffect
+
     if estimate is None and ci is None:
         return None
     if estimate is None or ci is None:
@@ -98,7 +104,7 @@ def _read_estimates(path: Path) -> list[dict[str, object]]:
         raise InputError(MSG_RESULTS_UNREADABLE.format(path=path, reason=error)) from None
 
 
-def _print(summary: CostSummary) -> None:
+def _print(summary: "CostSummary") -> None:
     table = RichTable(title="Delivery cost per school per year")
     for header in ("Method", "Including central costs", "LA costs only"):
         table.add_column(header)

@@ -1,34 +1,16 @@
 """`threshold design mdes|power|units`: power calculations for two-arm trials."""
 
-from __future__ import annotations
-
 import json
 import time
-import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from threshold.synth import WorldConfig, synthesise
-from threshold.trial import (
-    EVALUATION_DESIGN,
-    Design,
-    PowerResult,
-    RandomisationSpec,
-    diagnose,
-    mdes,
-    parse_protocol,
-    power,
-    randomise_as_evaluated,
-    read_units,
-    required_units,
-    template,
-)
+if TYPE_CHECKING:
+    from threshold.trial import PowerResult
 
 app = typer.Typer(
     help="Power: minimum detectable effect, power and required units.", no_args_is_help=True
@@ -71,6 +53,8 @@ def mdes_command(
     as_json: AsJson = False,
 ) -> None:
     """The minimum detectable effect size (in SDs) of a design."""
+    from threshold.trial import Design, mdes
+
     design = Design(
         units=units,
         r2=r2,
@@ -105,6 +89,8 @@ def power_command(
     as_json: AsJson = False,
 ) -> None:
     """The power of a design to detect an effect."""
+    from threshold.trial import Design, power
+
     design = Design(
         units=units,
         r2=r2,
@@ -139,6 +125,8 @@ def units_command(
     as_json: AsJson = False,
 ) -> None:
     """The fewest units (schools, or clusters) to randomise to detect an effect."""
+    from threshold.trial import Design, required_units
+
     design = Design(
         units=2,
         r2=r2,
@@ -156,7 +144,7 @@ def units_command(
     _show(required_units(design, effect), as_json)
 
 
-def _show(result: PowerResult, as_json: bool) -> None:
+def _show(result: "PowerResult", as_json: bool) -> None:
     if as_json:
         print(json.dumps(result.to_dict(), indent=2))
         return
@@ -223,11 +211,27 @@ def diagnose_command(
 ) -> None:
     """Simulate the trial many times: power, type I error, bias, RMSE and CI coverage of the
     planned estimator (OLS with baseline and block dummies, HC1 standard errors)."""
+    import tomllib
+
+    import numpy as np
+    import pandas as pd
+
+    from threshold.trial import (
+        EVALUATION_DESIGN,
+        RandomisationSpec,
+        diagnose,
+        parse_protocol,
+        randomise_as_evaluated,
+        read_units,
+        template,
+    )
+
     if world_seed is not None:
+        from threshold.analysis import assemble
+        from threshold.synth import WorldConfig, synthesise
+
         world = synthesise(WorldConfig(seed=world_seed), randomise_as_evaluated)
         protocol = parse_protocol(tomllib.loads(template()))
-        from threshold.analysis import assemble  # imported late: see threshold.cli.analyse
-
         data = assemble(world.tables, protocol)
         primary = data.outcomes[protocol.primary.name]
         frame = data.units.assign(outcome=primary["y"], baseline=primary["baseline"])

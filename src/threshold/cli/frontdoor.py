@@ -1,7 +1,5 @@
 """`threshold frontdoor import …`: an LA export into a front-door store."""
 
-from __future__ import annotations
-
 import json
 import time
 from pathlib import Path
@@ -11,9 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from threshold.frontdoor import FORMATS, import_export, load_profile, read_remembered
 from threshold.model import InputError
-from threshold.register import read_register
 
 MSG_FORMAT = "--format must be one of: {formats}"
 
@@ -48,6 +44,9 @@ def import_command(
     """Import FILE: every record is loaded or quarantined with its reason; re-importing the
     same records changes nothing. One import at a time per store: another is refused (or
     waited for, with --wait)."""
+    from threshold.frontdoor import FORMATS, import_export, load_profile, read_remembered
+    from threshold.register import read_register
+
     if format not in FORMATS:
         raise InputError(MSG_FORMAT.format(formats=", ".join(FORMATS)))
     started = time.perf_counter()

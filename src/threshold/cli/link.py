@@ -1,19 +1,16 @@
 """`threshold link …` (school linkage) and `threshold link-accept …` (the review decisions)."""
 
-from __future__ import annotations
-
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 
-from threshold.frontdoor import accept_decisions, link_schools, read_remembered, review_queue
-from threshold.model import InputError, neutralise_formulas
-from threshold.register import read_register
-from threshold.trial import read_units
+from threshold.model import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MSG_WRITE = "{path}: cannot write here ({reason}); choose another --out"
 
@@ -35,6 +32,10 @@ def link(
     ] = None,
 ) -> None:
     """Link free-text school names to register URNs: auto, review (with candidates) or none."""
+    from threshold.frontdoor import link_schools, review_queue
+    from threshold.register import read_register
+    from threshold.trial import read_units
+
     started = time.perf_counter()
     table = read_units(mentions)
     schools = read_register(register)
@@ -63,6 +64,10 @@ def link_accept(
     remembered: Annotated[Path, typer.Option(help="CSV of remembered decisions to update.")],
 ) -> None:
     """Remember the review decisions, so the same strings link automatically next time."""
+    from threshold.frontdoor import accept_decisions
+    from threshold.register import read_register
+    from threshold.trial import read_units
+
     decisions = read_units(queue)
     updated = accept_decisions(
         decisions, read_register(register), _read_remembered(remembered), path=str(queue)
@@ -73,11 +78,15 @@ def link_accept(
     )
 
 
-def _read_remembered(path: Path | None) -> pd.DataFrame | None:
+def _read_remembered(path: Path | None) -> "pd.DataFrame | None":
+    from threshold.frontdoor import read_remembered
+
     return read_remembered(path) if path is not None and path.exists() else None
 
 
-def _write(frame: pd.DataFrame, path: Path) -> None:
+def _write(frame: "pd.DataFrame", path: Path) -> None:
+    from threshold.model import neutralise_formulas
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         neutralise_formulas(frame).to_csv(path, index=False, lineterminator="\r\n")

@@ -1,25 +1,20 @@
 """`threshold measures build`: the school × period outcome table from contract tables."""
 
-from __future__ import annotations
-
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from threshold.measures import (
-    FRONT_DOOR_MEASURES,
-    MEASURE_COLUMNS,
-    MeasureSpec,
-    build_measures,
-    school_year_window,
-)
-from threshold.model import InputError, OutcomeMeasure, read_table
-from threshold.trial import Protocol, load_protocol
+from threshold.model import FRONT_DOOR_MEASURES, InputError, OutcomeMeasure
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from threshold.measures import MeasureSpec
+    from threshold.trial import Protocol
 
 MSG_MODES = (
     "give either --protocol P.toml, or --measure NAME with --window START:END or "
@@ -77,6 +72,10 @@ def build_command(
 ) -> None:
     """Count each measure per school and period, with per-pupil rates; an LA's data gaps make a
     measure missing (with the reason), never zero."""
+    from threshold.measures import MEASURE_COLUMNS, build_measures
+    from threshold.model import read_table
+    from threshold.trial import load_protocol
+
     explicit = bool(measure or window or school_year or observed_by)
     if explicit == (protocol is not None):  # neither way, or both
         raise InputError(MSG_MODES)
@@ -97,9 +96,11 @@ def build_command(
     _print_summary(built, out)
 
 
-def protocol_specs(protocol: Protocol) -> list[tuple[str, MeasureSpec]]:
+def protocol_specs(protocol: "Protocol") -> "list[tuple[str, MeasureSpec]]":
     """Each front-door outcome over its window and baseline window, as the analysis measures it,
     and the primary outcome over each `windows` subgroup's window and the same a year earlier."""
+    from threshold.measures import MeasureSpec
+
     specs: dict[tuple[str, dt.date, dt.date], MeasureSpec] = {}
     for outcome in protocol.outcomes:
         if outcome.measure not in FRONT_DOOR_MEASURES:
@@ -122,8 +123,10 @@ def protocol_specs(protocol: Protocol) -> list[tuple[str, MeasureSpec]]:
 
 def chosen_specs(
     measures: list[str], windows: list[str], school_years: list[str], observed_by: str | None
-) -> list[tuple[str, MeasureSpec]]:
+) -> "list[tuple[str, MeasureSpec]]":
     """Every named measure over every period given on the command line."""
+    from threshold.measures import MeasureSpec, school_year_window
+
     names = [m.value for m in FRONT_DOOR_MEASURES]
     for value in measures:
         if value not in names:
@@ -161,7 +164,7 @@ def _date(value: str) -> dt.date:
         raise InputError(MSG_BAD_DATE.format(value=value)) from None
 
 
-def _print_summary(built: pd.DataFrame, out: Path) -> None:
+def _print_summary(built: "pd.DataFrame", out: Path) -> None:
     console = Console(highlight=False, soft_wrap=True)
     missing = built["missing_reason"].notna()
     console.print(

@@ -4,8 +4,6 @@
 command runs, not when `threshold` starts.
 """
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Annotated

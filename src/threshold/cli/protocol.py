@@ -1,8 +1,5 @@
 """`threshold protocol template|check|lock`: the pre-registered analysis plan."""
 
-from __future__ import annotations
-
-from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +7,6 @@ import typer
 from rich.console import Console
 
 from threshold.model import InputError
-from threshold.trial import LEDGER_NAME, load_protocol, lock_protocol, protocol_status, template
 
 app = typer.Typer(
     help="The pre-registered analysis plan (protocol.toml) and its lock.", no_args_is_help=True
@@ -26,6 +22,8 @@ def template_command(
     out: Annotated[Path | None, typer.Option(help="Write it here instead of printing it.")] = None,
 ) -> None:
     """The evaluation's protocol, to edit for a new trial."""
+    from threshold.trial import template
+
     if out is None:
         print(template(), end="")
         return
@@ -38,6 +36,8 @@ def template_command(
 @app.command("check")
 def check_command(path: ProtocolPath) -> None:
     """Check a protocol and say whether it is locked."""
+    from threshold.trial import load_protocol, protocol_status
+
     protocol = load_protocol(path)
     status = protocol_status(path)
     console = Console(highlight=False, soft_wrap=True)
@@ -73,6 +73,10 @@ def lock_command(
 ) -> None:
     """Check the protocol and record its hash in the trial ledger beside it; with --units, also
     commit the randomisation (the units file's hash and the plan's public draw)."""
+    from importlib.metadata import version
+
+    from threshold.trial import LEDGER_NAME, lock_protocol, protocol_status
+
     amendment = (reason or "") if amend else None
     entry = lock_protocol(
         path, software=f"threshold {version('threshold')}", amendment=amendment, units=units

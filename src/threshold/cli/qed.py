@@ -4,16 +4,16 @@
 runs, not when `threshold` starts.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 
 from threshold.model import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MSG_NO_FILE = "{path} does not exist: give the CSV of one row per DSL (or school)"
 MSG_UNREADABLE = "{path} could not be read as CSV: {reason}"
@@ -103,7 +103,9 @@ def example_command(
     _write(results, out)
 
 
-def _read(path: Path) -> pd.DataFrame:
+def _read(path: Path) -> "pd.DataFrame":
+    import pandas as pd
+
     if not path.is_file():
         raise InputError(MSG_NO_FILE.format(path=path))
     try:

@@ -1,29 +1,19 @@
 """`threshold randomise UNITS.csv --protocol … --draw …` (or `--exploratory --seed …`) and
 `threshold randomise verify ALLOCATION.csv`."""
 
-from __future__ import annotations
-
-from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from threshold.model import InputError, neutralise_formulas
-from threshold.trial import (
-    LEDGER_NAME,
-    SCHOOL_CHARACTERISTICS,
-    RandomisationSpec,
-    Verified,
-    balance_table,
-    randomise_committed,
-    randomise_file,
-    read_units,
-    verify_allocation,
-)
+from threshold.model import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from threshold.trial import Verified
 
 MSG_USAGE = "give a units CSV to randomise, or `verify ALLOCATION.csv`"
 MSG_BAD_RATIO = "--ratio {ratio!r} must look like 1:1 or 2:1 (treatment:control)"
@@ -95,6 +85,20 @@ def randomise_command(
     `threshold randomise verify ALLOCATION.csv` recomputes the seed and the allocation from the
     lock and fails loudly if the allocation, its units, the ledger or the seed departs from it.
     """
+    from importlib.metadata import version
+
+    from threshold.model import neutralise_formulas
+    from threshold.trial import (
+        LEDGER_NAME,
+        SCHOOL_CHARACTERISTICS,
+        RandomisationSpec,
+        balance_table,
+        randomise_committed,
+        randomise_file,
+        read_units,
+        verify_allocation,
+    )
+
     console = Console(highlight=False, soft_wrap=True)
     if target[0] == "verify" and len(target) == 2:
         _print_verified(console, target[1], verify_allocation(Path(target[1])))
@@ -172,7 +176,7 @@ def randomise_command(
         console.print(f"Balance table: {balance_path}")
 
 
-def _print_verified(console: Console, path: str, verified: Verified) -> None:
+def _print_verified(console: Console, path: str, verified: "Verified") -> None:
     entry = verified.entry
     console.print(
         f"[green]verified:[/] {path} is the unedited allocation of {entry['input']} "
@@ -197,7 +201,9 @@ def _ratio(text: str) -> tuple[int, int]:
     return int(parts[0]), int(parts[1])
 
 
-def _print_balance(console: Console, table: pd.DataFrame) -> None:
+def _print_balance(console: Console, table: "pd.DataFrame") -> None:
+    import pandas as pd
+
     view = Table(title="Balance at randomisation")
     for heading in ("characteristic", "treatment", "control", "std. difference"):
         view.add_column(heading)

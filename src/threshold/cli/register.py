@@ -1,25 +1,19 @@
 """`threshold register build|lookup`: the contract's schools table from DfE files; look-ups."""
 
-from __future__ import annotations
-
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 
-from threshold.model import InputError, write_table
-from threshold.register import (
-    Register,
-    current_urns,
-    read_census,
-    read_links,
-    read_register,
-    school_table,
-)
+from threshold.model import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from threshold.register import Register
 
 MSG_BAD_LA = "--la {value!r} is not a three-digit LA number"
 MSG_EMPTY_LA = "--la {value}: no school in the table is in this LA"
@@ -51,6 +45,8 @@ def build(
     ),
 ) -> None:
     """Build the contract's schools table from the register, the census and the links file."""
+    from threshold.register import read_census, read_links, read_register, school_table
+
     register = read_register(gias)
     table = school_table(
         register,
@@ -86,6 +82,8 @@ def lookup(
     links: Links = None,
 ) -> None:
     """Look a school up by URN, or by name (all schools of that name, optionally in one LA)."""
+    from threshold.register import Register, read_links, read_register
+
     if (urn is None) == (name is None):
         raise InputError(MSG_URN_OR_NAME)
     if la is not None and name is None:
@@ -112,8 +110,12 @@ def lookup(
         console.print(successor)
 
 
-def _successor(register: Register, urn: int) -> str | None:
+def _successor(register: "Register", urn: int) -> str | None:
     """Where the successor links lead from `urn`; None when it has no successor."""
+    import pandas as pd
+
+    from threshold.register import current_urns
+
     step = current_urns([urn], register.links).iloc[0]
     if pd.notna(step["reason"]):
         return f"Successor not resolved: {step['reason']}."
@@ -125,7 +127,7 @@ def _successor(register: Register, urn: int) -> str | None:
     return f"Today's URN: {_describe(today)}"
 
 
-def _describe(school: pd.Series) -> str:
+def _describe(school: "pd.Series") -> str:
     parts = [f"{school['urn']}  {school['name']}"]
     for column, label in (("la_code", "LA "), ("town", ""), ("postcode", ""), ("status", "")):
         value = school.get(column)
@@ -141,8 +143,10 @@ def _la_code(value: str) -> str:
     return code.zfill(3)
 
 
-def _write(table: pd.DataFrame, out: Path) -> None:
+def _write(table: "pd.DataFrame", out: Path) -> None:
     """Write the contract file at `out` in one step (no half-written file on failure)."""
+    from threshold.model import write_table
+
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent) as staging:
         os.replace(write_table(table, "schools", Path(staging)), out)

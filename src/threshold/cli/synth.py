@@ -1,18 +1,18 @@
 """`threshold synth` and `threshold demo`: build a synthetic world, write and check it."""
 
-from __future__ import annotations
-
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from threshold.pipeline import DemoResult, build_world, run_demo
-from threshold.report import headline
-from threshold.synth import Effects, World, WorldConfig
+from threshold.synth import Effects
+
+if TYPE_CHECKING:
+    from threshold.pipeline import DemoResult
+    from threshold.synth import World
 
 
 def synth(
@@ -35,6 +35,9 @@ def synth(
     ] = False,
 ) -> None:
     """Write a synthetic world of fictional LAs and schools, calibrated to the evaluation."""
+    from threshold.pipeline import build_world
+    from threshold.synth import WorldConfig
+
     world, paths = build_world(
         WorldConfig(seed=seed, effects=Effects.parse(effect or [])), out, messy=messy
     )
@@ -50,6 +53,9 @@ def demo(
     """The main job on a synthetic world: import each LA's messy export into a front-door
     store, analyse what the stores hold under the locked protocol, report, and compare with the
     world's clean data."""
+    from threshold.pipeline import run_demo
+    from threshold.synth import WorldConfig
+
     started = time.perf_counter()
     console = Console(highlight=False, soft_wrap=True)
     result = run_demo(
@@ -61,7 +67,9 @@ def demo(
     _print_demo(console, result, time.perf_counter() - started)
 
 
-def _print_demo(console: Console, result: DemoResult, seconds: float) -> None:
+def _print_demo(console: Console, result: "DemoResult", seconds: float) -> None:
+    from threshold.report import headline
+
     check = result.front_door
     run = result.imported
     imported, truth = run.primary, result.truth
@@ -118,7 +126,7 @@ def _print_demo(console: Console, result: DemoResult, seconds: float) -> None:
     console.print(f"[green]Done in {seconds:.1f} s. The report is {report}[/]")
 
 
-def _print_summary(world: World, out: Path, n_files: int) -> None:
+def _print_summary(world: "World", out: Path, n_files: int) -> None:
     summary = world.summary()
     table = RichTable(title=f"Synthetic world (seed {summary['seed']}) in {out}", show_header=False)
     for key in (

@@ -1,8 +1,6 @@
 """`threshold trial …`: a trial in the web service. The commands run Django management
 commands, so this module never imports `threshold.web`."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`threshold validate DIR`: check a directory of contract files."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Annotated
@@ -9,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from threshold.model import InputError, check_directory
+from threshold.model import InputError
 
 MSG_NOT_A_DIRECTORY = "{path} is not a directory of contract files"
 
@@ -24,6 +22,8 @@ def validate(
 
     Exits 0 only when everything is valid, 1 when there are violations.
     """
+    from threshold.model import check_directory
+
     if not directory.is_dir():
         raise InputError(MSG_NOT_A_DIRECTORY.format(path=directory))
     violations = check_directory(directory)

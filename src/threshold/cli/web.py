@@ -1,8 +1,6 @@
 """`threshold web …`: the web service's commands. They run Django management commands, so
 this module never imports `threshold.web` (the CLI and the web layer are independent)."""
 
-from __future__ import annotations
-
 import os
 import subprocess
 import sys

@@ -308,12 +308,11 @@ def _prepare(
     mapped = apply_profile(raw, profile, budget=budget)
     text = _identified(mapped, profile.table, la_code, key)
     problems = {i: list(found) for i, found in mapped.problems.items()}
-    joined = text.iloc[:, 0].str.cat([text[c] for c in text.columns[1:]], sep="\x1f")
     record_keys = text[table.key[0]].tolist()
-    repeats = _repeats(text[table.key[0]], joined, raw.locators)
+    repeats = _repeats(text, table.key[0], raw.locators)
     for i, reason in repeats.items():
         problems.setdefault(i, []).append((table.key[0], reason))
-    first = [i for i in range(len(text)) if i not in repeats]
+    first = np.delete(np.arange(len(text)), list(repeats)).tolist()
     checked = check_frame(text.iloc[first], table, file=raw.file, rows=[i + 1 for i in first])
     for violation in checked.violations:
         i, name = violation.row - 1, violation.field or ""
@@ -329,8 +328,9 @@ def _prepare(
             typed, linked, mentions = _link(typed, problems, register, remembered, budget)
     bad = sorted(problems)
     rows = []
-    for i in bad:
-        record = json.dumps({k: v for k, v in text.iloc[i].items() if v != ""}, sort_keys=True)
+    for i, values in zip(bad, text.iloc[bad].itertuples(index=False), strict=True):
+        cells = zip(text.columns, values, strict=True)
+        record = json.dumps({k: v for k, v in cells if v != ""}, sort_keys=True)
         rows.extend(
             (la_code, format, raw.file, raw.locators[i], name, reason, record, record_keys[i])
             for name, reason in problems[i]
@@ -363,34 +363,53 @@ def _prepare(
 def _identified(mapped: Mapped, table: str, la_code: str, key: bytes) -> pd.DataFrame:
     """The mapped text with the LA, pseudonymised child ids and record ids: the export's own,
     prefixed by the LA, or (where it has none) derived from the whole record, marked `~`."""
-    text = mapped.frame.astype(str)
+    text = mapped.frame.astype(object)  # text already: `apply_profile` maps to text
     prefix = "cont" if table == "contacts" else "cine"
     person = f"{prefix}_person_id"
     id_field = TABLES[table].key[0]
-    text[person] = [_keyed(key, la_code, value, 20) if value else "" for value in text[person]]
+    text[person] = _keyed_each(key, la_code, text[person], 20).where(text[person] != "", "")
     text[f"{prefix}_la_code"] = pd.Series(la_code, index=text.index, dtype=object)
     if table == "referrals" and "cine_contact_id" in text:
-        text["cine_contact_id"] = [f"{la_code}-{v}" if v else "" for v in text["cine_contact_id"]]
-    fields = sorted(c for c in text.columns if c != id_field)
-    content = text[fields[0]].str.cat([text[c] for c in fields[1:]], sep="\x1f")
-    given = text[id_field] if id_field in text else pd.Series("", index=text.index)
-    text[id_field] = [
-        f"{la_code}-{value}" if value else f"{la_code}-{DERIVED}{_keyed(key, la_code, whole, 16)}"
-        for value, whole in zip(given, content, strict=True)
-    ]
+        text["cine_contact_id"] = _prefixed(la_code, text["cine_contact_id"])
+    given = text[id_field] if id_field in text else pd.Series("", index=text.index, dtype=object)
+    ids = _prefixed(la_code, given)
+    blank = (given == "").to_numpy()
+    if blank.any():  # only records without an id of their own are hashed whole
+        fields = sorted(c for c in text.columns if c != id_field)
+        rows = text.loc[blank, fields]
+        content = rows[fields[0]].str.cat([rows[c] for c in fields[1:]], sep="\x1f")
+        ids[blank] = f"{la_code}-{DERIVED}" + _keyed_each(key, la_code, content, 16)
+    text[id_field] = ids
     return text.astype(object)  # text, even when there are no records
 
 
-def _repeats(ids: pd.Series, rows: pd.Series, locators: list[str]) -> dict[int, str]:
+def _prefixed(la_code: str, values: pd.Series) -> pd.Series:
+    """Ids prefixed by the LA (`LA-id`), blank where blank."""
+    return (f"{la_code}-" + values).where(values != "", "").astype(object)
+
+
+def _repeats(text: pd.DataFrame, id_field: str, locators: list[str]) -> dict[int, str]:
     """Records whose id was seen earlier in the file, with why: a repeat if identical."""
-    first = pd.Series(np.arange(len(ids))).groupby(ids.to_numpy()).transform("first").to_numpy()
+    codes, _ = pd.factorize(text[id_field].to_numpy(dtype=object))
+    _, first_of_code = np.unique(codes, return_index=True)
+    first = first_of_code[codes]
+    later = np.flatnonzero(first != np.arange(len(text)))
+    involved = np.union1d(later, first[later])
+    shown = text.iloc[involved]
+    joined = dict(
+        zip(
+            involved.tolist(),
+            shown.iloc[:, 0].str.cat([shown[c] for c in shown.columns[1:]], sep="\x1f"),
+            strict=True,
+        )
+    )
     found: dict[int, str] = {}
-    for i in np.flatnonzero(first != np.arange(len(ids))):
+    for i in later.tolist():
         earlier = int(first[i])
-        if rows.iloc[earlier] == rows.iloc[i]:
-            found[int(i)] = MSG_REPEATED.format(first=locators[earlier])
+        if joined[earlier] == joined[i]:
+            found[i] = MSG_REPEATED.format(first=locators[earlier])
         else:
-            found[int(i)] = MSG_CONFLICT.format(first=locators[earlier])
+            found[i] = MSG_CONFLICT.format(first=locators[earlier])
     return found
 
 
@@ -472,7 +491,7 @@ def _quarantine(
     """The quarantine with this import's records replacing their earlier entries; an entry
     seen before keeps the date it was first seen."""
     today = pd.Timestamp.today().date().isoformat()
-    kept = existing.loc[~existing["record_key"].isin(processed)]
+    kept = existing.loc[[key not in processed for key in existing["record_key"]]]
     seen = existing.set_index(["record_key", "field", "reason"])["first_seen"]
     seen = seen[~seen.index.duplicated()]
     index = pd.MultiIndex.from_frame(rejected[["record_key", "field", "reason"]])
@@ -487,7 +506,8 @@ def _link_queue(
     waiting = review_queue(mentions, mentions, register)
     if existing is None or existing.empty:
         return waiting
-    decided = set(zip(mentions["la_code"], mentions["school_name"].map(normalise), strict=True))
+    distinct = mentions[["la_code", "school_name"]].drop_duplicates()
+    decided = set(zip(distinct["la_code"], distinct["school_name"].map(normalise), strict=True))
     earlier = existing.loc[
         [
             (la, name) not in decided
@@ -497,9 +517,17 @@ def _link_queue(
     return pd.concat([earlier, waiting], ignore_index=True)
 
 
-def _keyed(key: bytes, la_code: str, value: str, length: int) -> str:
-    """A keyed hash: stable for the store's key, and no way back to the value without it."""
-    return hmac.new(key, f"{la_code}|{value}".encode(), hashlib.sha256).hexdigest()[:length]
+def _keyed_each(key: bytes, la_code: str, values: pd.Series, length: int) -> pd.Series:
+    """A keyed hash of every value (HMAC-SHA-256 of `LA|value`, each distinct value hashed
+    once): stable for the store's key, and no way back to the value without it."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    keyed = hmac.new(key, digestmod=hashlib.sha256)
+    hashed = np.empty(len(uniques), dtype=object)
+    for position, value in enumerate(uniques):
+        one = keyed.copy()  # the key's pads are worked out once
+        one.update(f"{la_code}|{value}".encode())
+        hashed[position] = one.hexdigest()[:length]
+    return pd.Series(hashed[codes], index=values.index, dtype=object)
 
 
 def _line_key(la_code: str, line: str) -> str:

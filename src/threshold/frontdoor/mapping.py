@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import operator
 import re
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -87,12 +89,15 @@ def apply_profile(raw: RawTable, profile: Profile, *, budget: Budget | None = No
         budget.check_time()
         codes, uniques = pd.factorize(raw.frame[column].astype(object))
         found_in_distinct: dict[int, list[tuple[str, str]]] = {}
-        distinct = [_text(value) for value in uniques] + [""]  # code -1 (missing) is the last
+        distinct = [*_texts(uniques), ""]  # code -1 (missing) is the last
         converted = np.asarray(_convert(target, distinct, profile, found_in_distinct), dtype=object)
-        out[target] = converted[codes]
-        for j, found_problems in found_in_distinct.items():
-            for i in np.flatnonzero(codes == j):
-                problems.setdefault(int(i), []).extend(found_problems)
+        out[target] = pd.Series(converted[codes], index=out.index, dtype=object)
+        if found_in_distinct:
+            bad = np.array(list(found_in_distinct))
+            bad[bad == len(uniques)] = -1
+            rows = np.flatnonzero(np.isin(codes, bad))
+            for i, j in zip(rows.tolist(), codes[rows].tolist(), strict=True):
+                problems.setdefault(i, []).extend(found_in_distinct[j % (len(uniques) + 1)])
     budget.check_time()
     if profile.table == "contacts" and "cont_contact_outcome_json" in out:
         out = _contact_outcome_from_json(out, problems, budget)
@@ -217,6 +222,20 @@ def _referral_outcome(out: pd.DataFrame) -> pd.DataFrame:
     out["cine_referral_outcome"] = given.where(own, pd.Series(derived, index=out.index))
     out["cine_close_date"] = close.where(own, pd.Series(decided, index=out.index))
     return out
+
+
+def _texts(values: np.ndarray) -> list[str]:
+    """`_text` of each value; text that it would leave as it is (most of a CSV) is found in one
+    pass and kept."""
+    if pd.api.types.infer_dtype(values, skipna=False) != "string":
+        return [_text(value) for value in values]
+    count = len(values)
+    printable = np.fromiter(map(str.isprintable, values), dtype=bool, count=count)
+    spaced = np.fromiter(map(operator.contains, values, repeat(" ")), dtype=bool, count=count)
+    texts = np.asarray(values, dtype=object).copy()
+    work = np.flatnonzero(~printable | spaced)  # only these can hold whitespace to tidy
+    texts[work] = [_text(value) for value in texts[work]]
+    return texts.tolist()
 
 
 def _text(value: object) -> str:

@@ -14,12 +14,17 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as safe_xml
+import numpy as np
 import openpyxl
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from defusedxml import DefusedXmlException
 
 from threshold.frontdoor.limits import LIMITS, XLSX_ROWS, Budget
@@ -44,6 +49,8 @@ MSG_NOT_XML = "{file}: is not well-formed XML ({reason})"
 MSG_NOT_CIN = "{file}: is not a CIN census return (no <Message><Children> element)"
 
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")
+_CHUNK = 1024
+"""Records read at a time from delimited text (the clock is checked between them)."""
 _WORKBOOK_ERRORS = (
     zipfile.BadZipFile,
     zlib.error,
@@ -121,32 +128,140 @@ def read_delimited(
         raise InputError(MSG_EMPTY.format(file=file))
     sep = delimiter or max((",", "\t", ";", "|"), key=first.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
-    rows, numbers, unsplit = [], [], []
-    number = 0  # the last row read whole: the header is row 1
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    unsplit: list[tuple[str, str, str]] = []
     try:
         header = [cell.strip() for cell in next(reader)]
-        number = 1
-        budget.check_columns(file, 1, len(header))
-        budget.check_cells(file, 1, header, header)
-        _check_header(file, header)
-        stop = budget.limits.rows + 1
-        for number, record in enumerate(reader, start=2):
-            if number > stop or not number % 1024:
-                budget.check_row(file, number)
-            if not any(cell.strip() for cell in record):
-                continue  # a blank line is not a record
-            if len(record) != len(header):
-                budget.check_cells(file, number, header, record)
-                reason = MSG_RAGGED.format(found=len(record), expected=len(header))
-                unsplit.append((f"row {number}", reason, sep.join(record)))
-                continue
-            rows.append(record)
-            numbers.append(number)
     except csv.Error as error:
-        raise InputError(MSG_CSV.format(file=file, row=number + 1, reason=error)) from None
+        raise InputError(MSG_CSV.format(file=file, row=1, reason=error)) from None
+    budget.check_columns(file, 1, len(header))
+    budget.check_cells(file, 1, header, header)
+    _check_header(file, header)
+    plain = _read_plain(file, text, sep, header, budget)
+    if plain is not None:
+        frame, numbers = plain
+        return RawTable(file, frame, [f"row {n}" for n in numbers], (), used)
+    number = 1  # the last row read whole: the header is row 1
+    while True:
+        chunk: list[list[str]] = []
+        try:
+            chunk.extend(islice(reader, _CHUNK))  # keeps the records read before an error
+        except csv.Error as error:
+            _take(file, header, sep, chunk, number + 1, budget, (rows, numbers, unsplit))
+            row = number + len(chunk) + 1
+            raise InputError(MSG_CSV.format(file=file, row=row, reason=error)) from None
+        if not chunk:
+            break
+        _take(file, header, sep, chunk, number + 1, budget, (rows, numbers, unsplit))
+        number += len(chunk)
     budget.check_table(file, header, rows, numbers)
     frame = pd.DataFrame(rows, columns=header, dtype=object)
     return RawTable(file, frame, [f"row {n}" for n in numbers], tuple(unsplit), used)
+
+
+def _read_plain(
+    file: str, text: str, sep: str, header: list[str], budget: Budget
+) -> tuple[pd.DataFrame, list[int]] | None:
+    """The records of plain delimited text (after its header line) as text columns, with their
+    row numbers, read by pyarrow's multi-threaded reader; None unless the text is plain: every
+    record on one line and as wide as the header, no blank line, NUL or lone carriage return,
+    quotes only around whole fields, no field over the csv module's size limit, and within
+    the limits. For plain text this is exactly what the csv module reads."""
+    if "\0" in text or text.count("\r") != text.count("\r\n"):
+        return None
+    if "\n\n" in text or "\n\r\n" in text:
+        return None
+    if '"' in text and not _quoted_whole(text, sep):
+        return None
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode()),
+            read_options=pacsv.ReadOptions(
+                column_names=[str(i) for i in range(len(header))], skip_rows=1
+            ),
+            parse_options=pacsv.ParseOptions(delimiter=sep, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(map(str, range(len(header))), pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid:  # a ragged row: the csv module reads and reports it
+        return None
+    budget.check_time()
+    longest = max((pc.max(pc.utf8_length(c)).as_py() or 0 for c in table.columns), default=0)
+    if table.num_rows > budget.limits.rows or longest > csv.field_size_limit():
+        return None
+    columns = [column.to_numpy(zero_copy_only=False) for column in table.columns]
+    numbers = np.arange(2, table.num_rows + 2)
+    maybe_blank = np.flatnonzero([not cell.strip() for cell in columns[0]])
+    if len(maybe_blank):  # a line of blank cells is not a record
+        blank = [i for i in maybe_blank if not any(c[i].strip() for c in columns)]
+        columns = [np.delete(column, blank) for column in columns]
+        numbers = np.delete(numbers, blank)
+    if longest > budget.limits.cell_chars:
+        rows = [list(cells) for cells in zip(*columns, strict=True)]
+        budget.check_table(file, header, rows, numbers.tolist())
+    frame = pd.DataFrame(dict(enumerate(columns)), dtype=object)
+    frame.columns = header
+    return frame, numbers.tolist()
+
+
+_QUOTED = re.compile(r'"(?:[^"]|"")*"')
+
+
+def _quoted_whole(text: str, sep: str) -> bool:
+    """Whether every quote in `text` belongs to a quoted field that is a whole field on one
+    line."""
+    quotes = 0
+    for match in _QUOTED.finditer(text):
+        start, end = match.span()
+        if start and text[start - 1] not in (sep, "\n"):
+            return False
+        if end < len(text) and text[end] not in (sep, "\r", "\n"):
+            return False
+        field = match.group()
+        if "\n" in field or "\r" in field:
+            return False
+        quotes += field.count('"')
+    return quotes == text.count('"')
+
+
+def _take(
+    file: str,
+    header: list[str],
+    sep: str,
+    chunk: list[list[str]],
+    first: int,
+    budget: Budget,
+    found: tuple[list[list[str]], list[int], list[tuple[str, str, str]]],
+) -> None:
+    """Sort the records of `chunk` (the first is row `first`) into `found`: records with the
+    header's fields and their row numbers, and records that cannot be split; blank lines are
+    not records. A chunk with neither blank nor ragged lines is taken whole."""
+    rows, numbers, unsplit = found
+    last = first + len(chunk) - 1
+    budget.check_time()
+    if (
+        last <= budget.limits.rows + 1
+        and list(map(len, chunk)).count(len(header)) == len(chunk)
+        and "" not in map(str.strip, map("".join, chunk))
+    ):
+        rows.extend(chunk)
+        numbers.extend(range(first, last + 1))
+        return
+    for number, record in enumerate(chunk, start=first):
+        budget.check_row(file, number)
+        if not any(cell.strip() for cell in record):
+            continue  # a blank line is not a record
+        if len(record) != len(header):
+            budget.check_cells(file, number, header, record)
+            reason = MSG_RAGGED.format(found=len(record), expected=len(header))
+            unsplit.append((f"row {number}", reason, sep.join(record)))
+            continue
+        rows.append(record)
+        numbers.append(number)
 
 
 def read_workbook(

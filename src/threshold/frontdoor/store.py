@@ -279,9 +279,14 @@ def merge(
     old = existing.set_index(key)[[c for c in columns if c not in key]]
     new = incoming.set_index(key)[[c for c in columns if c not in key]]
     shared = new.index.intersection(old.index)
+    if old.index.is_unique and new.index.is_unique:  # as .loc, by position: faster
+        before = old.take(old.index.get_indexer(shared))
+        after = new.take(new.index.get_indexer(shared))
+    else:
+        before, after = old.loc[shared], new.loc[shared]
     same = pd.Series(True, index=shared)
     for column in new.columns:
-        a, b = old.loc[shared, column], new.loc[shared, column]
+        a, b = before[column], after[column]
         same &= (a == b).fillna(False) | (a.isna() & b.isna())
     unchanged = int(same.sum())
     updated = len(shared) - unchanged

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from threshold.model import (
+    FRONT_DOOR_MEASURES,
     NFA_REFERRAL_OUTCOMES,
     ContactOutcome,
     DataGap,
@@ -46,13 +47,6 @@ MSG_SCHOOL_YEAR = "{value!r} is not a school year; write it like 2023/24"
 MISSING_NO_PUPILS = "pupils on roll not recorded"
 MISSING_ZERO_PUPILS = "no pupils on roll"
 
-FRONT_DOOR_MEASURES = (
-    OutcomeMeasure.CONTACTS,
-    OutcomeMeasure.NFA_CONTACTS,
-    OutcomeMeasure.REFERRALS,
-    OutcomeMeasure.REFERRAL_NFA,
-    OutcomeMeasure.ALL_SOURCE_CONTACTS,
-)
 MEASURE_COLUMNS = (
     "urn",
     "name",

@@ -1,92 +1,9 @@
-"""The shared vocabulary: code lists, the data contract, and reading and checking its files."""
+"""The shared vocabulary: code lists, the data contract, and reading and checking its files.
 
-from threshold.model.codes import (
-    NFA_REFERRAL_OUTCOMES,
-    WARR_ITEMS,
-    WARR_SCORES,
-    AdHocChannel,
-    AdHocTopic,
-    Arm,
-    ChangedBy,
-    Code,
-    ContactOutcome,
-    CostCategory,
-    CostKind,
-    DataGap,
-    DslExperience,
-    EstablishmentType,
-    OfstedRating,
-    OutcomeMeasure,
-    Phase,
-    ReferralOutcome,
-    Scale,
-    SessionFormat,
-    SessionMode,
-    SessionStatus,
-    SourceCode,
-    SurveyRole,
-    SurveyWave,
-    UrbanRural,
-    WarrAnswer,
-)
-from threshold.model.contract import TABLES
-from threshold.model.docs import contract_markdown
-from threshold.model.errors import InputError
-from threshold.model.files import (
-    ContractError,
-    Violation,
-    check_directory,
-    check_frame,
-    check_table,
-    neutralise_formulas,
-    read_table,
-    restore_formulas,
-    write_table,
-)
-from threshold.model.schema import Field, Kind, RowRule, Table
+The names are declared in `__init__.pyi` and each is imported on first use (lazy_loader), so
+`from threshold.model import InputError` does not import pandas.
+"""
 
-__all__ = [
-    "NFA_REFERRAL_OUTCOMES",
-    "TABLES",
-    "WARR_ITEMS",
-    "WARR_SCORES",
-    "AdHocChannel",
-    "AdHocTopic",
-    "Arm",
-    "ChangedBy",
-    "Code",
-    "ContactOutcome",
-    "ContractError",
-    "CostCategory",
-    "CostKind",
-    "DataGap",
-    "DslExperience",
-    "EstablishmentType",
-    "Field",
-    "InputError",
-    "Kind",
-    "OfstedRating",
-    "OutcomeMeasure",
-    "Phase",
-    "ReferralOutcome",
-    "RowRule",
-    "Scale",
-    "SessionFormat",
-    "SessionMode",
-    "SessionStatus",
-    "SourceCode",
-    "SurveyRole",
-    "SurveyWave",
-    "Table",
-    "UrbanRural",
-    "Violation",
-    "WarrAnswer",
-    "check_directory",
-    "check_frame",
-    "check_table",
-    "contract_markdown",
-    "neutralise_formulas",
-    "read_table",
-    "restore_formulas",
-    "write_table",
-]
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

@@ -120,6 +120,17 @@ class OutcomeMeasure(Code):
     )
 
 
+FRONT_DOOR_MEASURES = (
+    OutcomeMeasure.CONTACTS,
+    OutcomeMeasure.NFA_CONTACTS,
+    OutcomeMeasure.REFERRALS,
+    OutcomeMeasure.REFERRAL_NFA,
+    OutcomeMeasure.ALL_SOURCE_CONTACTS,
+)
+"""The outcome measures counted from front-door contacts and referrals (the rest come from the
+surveys)."""
+
+
 class Phase(Code):
     PRIMARY = "primary", "Primary"
     SECONDARY = "secondary", "Secondary"

@@ -12,9 +12,12 @@ before it, and reading strips exactly that `'`, so what is read back is what was
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import math
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +25,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from threshold.model.contract import TABLES
 from threshold.model.errors import InputError
@@ -103,12 +109,33 @@ class CheckedTable:
 def check_table(path: Path, table: Table) -> CheckedTable:
     """Read `path` as `table`, returning typed values (where parseable) and every violation."""
     name = path.name
+    data = path.read_bytes()
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         return _failed(
             table, [Violation(name, None, None, MSG_NOT_UTF8.format(position=error.start))]
         )
+    plain = _read_plain(data.removeprefix(codecs.BOM_UTF8), text)
+    if plain is not None:
+        raw, violations, row_numbers = plain, _check_header(name, list(plain.columns), table), None
+    else:
+        read = _read_records(name, text, table)
+        if isinstance(read, CheckedTable):
+            return read
+        raw, violations, row_numbers = read
+    for column in raw.columns:
+        if column in table.columns and table.field(column).kind in _TEXT_KINDS:
+            raw[column] = _restore(raw[column])
+    checked = check_frame(raw, table, file=name, rows=row_numbers)
+    return CheckedTable(table, checked.frame, violations + checked.violations, checked.rows)
+
+
+def _read_records(
+    name: str, text: str, table: Table
+) -> CheckedTable | tuple[pd.DataFrame, list[Violation], list[int]]:
+    """Any CSV text by the csv module: its records as text columns, the header's and ragged
+    rows' violations and each record's row number; or a failed CheckedTable."""
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         rows = list(reader)
@@ -134,12 +161,60 @@ def check_table(path: Path, table: Table) -> CheckedTable:
         good.append(record)
         row_numbers.append(number)
     raw = pd.DataFrame(good, columns=header, dtype=object) if good else pd.DataFrame(columns=header)
-    raw = raw.loc[:, ~raw.columns.duplicated()]
-    for column in raw.columns:
-        if column in table.columns and table.field(column).kind in _TEXT_KINDS:
-            raw[column] = _restore(raw[column])
-    checked = check_frame(raw, table, file=name, rows=row_numbers)
-    return CheckedTable(table, checked.frame, violations + checked.violations, checked.rows)
+    return raw.loc[:, ~raw.columns.duplicated()], violations, row_numbers
+
+
+_QUOTED = re.compile(rb'"(?:[^"]|"")*"')
+
+
+def _read_plain(data: bytes, text: str) -> pd.DataFrame | None:
+    """The records of a plain CSV file as text columns, read by pyarrow's multi-threaded reader;
+    None unless the file is plain: a header of distinct names, every row as wide as it, no
+    blank line, NUL or lone carriage return, quotes only around whole fields, no field over the
+    csv module's size limit. For a plain file this is exactly what `_read_records` reads."""
+    if not text or b"\0" in data or data.count(b"\r") != data.count(b"\r\n"):
+        return None
+    if data.startswith((b"\n", b"\r\n")) or b"\n\n" in data or b"\n\r\n" in data:
+        return None
+    quoted = b'"' in data
+    if quoted and not _quotes_round_whole_fields(data):
+        return None
+    first = text[: text.find("\n") + 1 or len(text)]
+    header = next(csv.reader(io.StringIO(first if '"' not in first else text, newline="")))
+    if len(set(header)) != len(header):
+        return None
+    try:
+        records = pacsv.read_csv(
+            io.BytesIO(data),
+            parse_options=pacsv.ParseOptions(newlines_in_values=quoted, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid:  # a ragged row, say: the csv module reads and reports it
+        return None
+    if records.column_names != header:
+        return None
+    limit = csv.field_size_limit()
+    for column in records.columns:
+        if len(column) and pc.max(pc.utf8_length(column)).as_py() > limit:
+            return None
+    return records.to_pandas()
+
+
+def _quotes_round_whole_fields(data: bytes) -> bool:
+    """Whether every quote in `data` belongs to a quoted field that starts and ends a field."""
+    quotes = 0
+    for match in _QUOTED.finditer(data):
+        start, end = match.span()
+        if start and data[start - 1 : start] not in (b",", b"\n"):
+            return False
+        if end < len(data) and data[end : end + 1] not in (b",", b"\r", b"\n"):
+            return False
+        quotes += match.group().count(b'"')
+    return quotes == data.count(b'"')
 
 
 def check_frame(
@@ -156,20 +231,21 @@ def check_frame(
     numbers = list(range(1, len(raw) + 1)) if rows is None else rows
     raw = raw.reset_index(drop=True)
     violations: list[Violation] = []
-    typed = pd.DataFrame(index=raw.index)
+    columns: dict[str, pd.Series] = {}
     rows_index = pd.Series(numbers, index=raw.index, dtype="int64")
     flagged: set[tuple[int, str]] = set()  # cells with a bad value, which no rule re-reports
     for column in table.columns:
         spec = table.field(column)
         if column not in present:  # typed as the field, all missing; its absence is reported
-            typed[column] = _parse_field(pd.Series("", index=raw.index, dtype=str), spec)[0]
+            columns[column] = _parse_field(pd.Series("", index=raw.index, dtype=str), spec)[0]
             continue
         values, problems = _parse_field(raw[column].astype(str), spec)
-        typed[column] = values
+        columns[column] = values
         flagged.update((i, column) for i, _ in problems)
         violations.extend(
             Violation(name, int(rows_index[i]), column, reason) for i, reason in problems
         )
+    typed = pd.DataFrame(columns, index=raw.index)
     if all(column in present for column in table.key):
         violations.extend(_check_key(name, typed, table, rows_index))
     for rule in table.rules:
@@ -268,78 +344,120 @@ def _check_header(name: str, header: list[str], table: Table) -> list[Violation]
 
 
 def _parse_field(raw: pd.Series, spec: Field) -> tuple[pd.Series, list[tuple[int, str]]]:
-    """Parse one column; return typed values (missing where blank or bad) and the problems."""
-    problems: list[tuple[int, str]] = []
-    blank = raw == ""
-    if spec.required:
-        problems.extend((i, MSG_REQUIRED) for i in raw.index[blank])
-    filled = raw[~blank]
-    bad = pd.Series(False, index=filled.index)
+    """Parse one column; return typed values (missing where blank or bad) and the problems.
 
-    def flag(mask: pd.Series, message: str, **extra: object) -> None:
-        nonlocal bad
-        new = mask & ~bad
-        problems.extend((i, message.format(value=filled[i], **extra)) for i in filled.index[new])
-        bad = bad | new
+    Each distinct value is parsed once (`_parse_values`) and the results are spread back to
+    the rows; problems come in the order of the checks, each check's in row order.
+    """
+    if spec.kind is Kind.STRING and spec.pattern is None:  # free text: only blanks matter
+        blank = raw == ""
+        required = [(i, MSG_REQUIRED) for i in raw.index[blank]] if spec.required else []
+        return raw.astype(object).mask(blank, pd.NA), required
+    codes, distinct = pd.factorize(raw, use_na_sentinel=False)
+    values, problems = _parse_values(pd.Series(distinct), spec)
+    typed = pd.Series(values.take(codes), index=raw.index, dtype=values.dtype)
+    if not problems:
+        return typed, []
+    check = np.full(len(distinct), -1)
+    reasons = np.empty(len(distinct), dtype=object)
+    for number, value, reason in problems:
+        check[value], reasons[value] = number, reason
+    per_row = check[codes]
+    rows = np.flatnonzero(per_row >= 0)
+    rows = rows[np.argsort(per_row[rows], kind="stable")]
+    return typed, list(zip(raw.index[rows], reasons[codes[rows]], strict=True))
+
+
+def _parse_values(
+    distinct: pd.Series, spec: Field
+) -> tuple[pd.api.extensions.ExtensionArray | np.ndarray, list[tuple[int, int, str]]]:
+    """Parse distinct values: their typed values (missing where blank or bad) and the problems,
+    at most one per value, each as (the number of the check that found it, the value's position,
+    the reason). A plain loop: most columns hold few distinct values."""
+    text = distinct.tolist()
+    problems: list[tuple[int, int, str]] = []
+    if spec.required:
+        problems.extend((0, i, MSG_REQUIRED) for i, value in enumerate(text) if value == "")
+    good = [i for i, value in enumerate(text) if value != ""]
+    checks = itertools.count(1)
+
+    def flag(failed: Callable[[int], bool], message: str, **extra: object) -> None:
+        nonlocal good
+        check, kept = next(checks), []
+        for i in good:
+            if failed(i):
+                problems.append((check, i, message.format(value=text[i], **extra)))
+            else:
+                kept.append(i)
+        good = kept
 
     if spec.pattern is not None:
+        pattern = re.compile(spec.pattern, flags=re.ASCII)
         flag(
-            ~filled.str.fullmatch(spec.pattern, flags=re.ASCII),
+            lambda i: not _matches(pattern, text[i]),
             MSG_PATTERN,
             hint=spec.pattern_hint or spec.pattern,
         )
-    values: pd.Series
+    parse: Callable[[int], object]
     if spec.kind is Kind.INTEGER:
-        flag(~filled.str.fullmatch(r"-?[0-9]+"), MSG_NOT_INTEGER)
-        flag(filled.str.fullmatch(r"-?[0-9]{19,}"), MSG_INTEGER_TOO_LARGE)
-        values = pd.Series(pd.NA, index=raw.index, dtype="Int64")
-        ok = filled.index[~bad]
-        values[ok] = filled[ok].astype("int64")
+        flag(lambda i: not _matches(_INTEGER, text[i]), MSG_NOT_INTEGER)
+        flag(lambda i: _matches(_TOO_LARGE, text[i]), MSG_INTEGER_TOO_LARGE)
+        parse = lambda i: int(text[i])  # noqa: E731
     elif spec.kind is Kind.NUMBER:
-        numbers = pd.to_numeric(filled, errors="coerce")
-        flag(numbers.isna() | ~np.isfinite(numbers.fillna(0)), MSG_NOT_NUMBER)
-        values = pd.Series(np.nan, index=raw.index, dtype="float64")
-        values[filled.index[~bad]] = numbers[~bad]
+        numbers = pd.to_numeric(distinct.iloc[good], errors="coerce").astype("float64")
+        number = dict(zip(good, numbers.tolist(), strict=True))
+        flag(lambda i: not math.isfinite(number[i]), MSG_NOT_NUMBER)
+        parse = number.__getitem__
     elif spec.kind is Kind.DATE:
+        candidates = distinct.iloc[good]
         dates = pd.to_datetime(
-            filled.where(filled.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")),
+            candidates.where(candidates.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")),
             format="%Y-%m-%d",
             errors="coerce",
         )
-        flag(dates.isna(), MSG_NOT_DATE)
-        flag(dates.notna() & ((dates < _EARLIEST) | (dates > _LATEST)), MSG_DATE_RANGE)
-        values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
-        values[filled.index[~bad]] = dates[~bad].astype("datetime64[ns]")
+        date = dict(zip(good, dates.tolist(), strict=True))
+        flag(lambda i: pd.isna(date[i]), MSG_NOT_DATE)
+        flag(lambda i: not _EARLIEST <= date[i] <= _LATEST, MSG_DATE_RANGE)
+        parse = date.__getitem__
     elif spec.kind is Kind.BOOLEAN:
-        flag(~filled.isin(list(_BOOLEANS)), MSG_NOT_BOOLEAN)
-        values = pd.Series(pd.NA, index=raw.index, dtype="boolean")
-        values[filled.index[~bad]] = filled[~bad].map(_BOOLEANS)
+        flag(lambda i: text[i] not in _BOOLEANS, MSG_NOT_BOOLEAN)
+        parse = lambda i: _BOOLEANS[text[i]]  # noqa: E731
     else:
         if spec.codes is not None:
-            flag(
-                ~filled.isin(spec.codes.values()),
-                MSG_NOT_CODE,
-                allowed=", ".join(spec.codes.values()),
-            )
-        values = pd.Series(pd.NA, index=raw.index, dtype=object)
-        values[filled.index[~bad]] = filled[~bad]
+            allowed = spec.codes.values()
+            flag(lambda i: text[i] not in allowed, MSG_NOT_CODE, allowed=", ".join(allowed))
+        parse = text.__getitem__
+    missing, dtype = _TYPED[spec.kind]
+    typed = [missing] * len(text)
+    for i in good:
+        typed[i] = parse(i)
     if spec.kind in (Kind.INTEGER, Kind.NUMBER):
-        numeric = values.astype("float64")
-        if spec.minimum is not None:
-            low = numeric < spec.minimum
-            problems.extend(
-                (i, MSG_BELOW_MINIMUM.format(value=raw[i], minimum=spec.minimum))
-                for i in raw.index[low]
-            )
-            values[low] = pd.NA if spec.kind is Kind.INTEGER else np.nan
-        if spec.maximum is not None:
-            high = numeric > spec.maximum
-            problems.extend(
-                (i, MSG_ABOVE_MAXIMUM.format(value=raw[i], maximum=spec.maximum))
-                for i in raw.index[high]
-            )
-            values[high] = pd.NA if spec.kind is Kind.INTEGER else np.nan
-    return values, problems
+        for limit, name, outside, message in (
+            (spec.minimum, "minimum", operator.lt, MSG_BELOW_MINIMUM),
+            (spec.maximum, "maximum", operator.gt, MSG_ABOVE_MAXIMUM),
+        ):
+            if limit is not None:
+                check = next(checks)
+                for i in good:
+                    if typed[i] is not missing and outside(float(typed[i]), limit):
+                        problems.append((check, i, message.format(value=text[i], **{name: limit})))
+                        typed[i] = missing
+    return pd.array(typed, dtype=dtype), problems
+
+
+def _matches(pattern: re.Pattern[str], value: object) -> bool:
+    return isinstance(value, str) and pattern.fullmatch(value) is not None
+
+
+_INTEGER, _TOO_LARGE = re.compile(r"-?[0-9]+"), re.compile(r"-?[0-9]{19,}")
+_TYPED = {  # each kind's missing value and dtype
+    Kind.INTEGER: (pd.NA, "Int64"),
+    Kind.NUMBER: (np.nan, "float64"),
+    Kind.DATE: (pd.NaT, "datetime64[ns]"),
+    Kind.BOOLEAN: (pd.NA, "boolean"),
+    Kind.STRING: (pd.NA, object),
+    Kind.CODE: (pd.NA, object),
+}
 
 
 def _check_key(name: str, typed: pd.DataFrame, table: Table, rows: pd.Series) -> list[Violation]:
@@ -410,10 +528,15 @@ def _format_field(values: pd.Series, spec: Field) -> pd.Series:
         text = pd.to_datetime(values).dt.strftime("%Y-%m-%d")
     elif spec.kind is Kind.BOOLEAN:
         text = values.map(lambda v: "true" if v else "false")
+    elif spec.kind is Kind.INTEGER and pd.api.types.is_integer_dtype(values.dtype):
+        text = values.astype(str)  # as str(int(v)), in one step
     elif spec.kind is Kind.INTEGER:
         text = values.map(lambda v: "" if pd.isna(v) else str(int(v)))
     elif spec.kind is Kind.NUMBER:
         text = values.map(lambda v: "" if pd.isna(v) or not math.isfinite(v) else repr(float(v)))
+    elif pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        # text already: as str(v), in one step (pandas' own string type checks starts faster)
+        text = _neutralise(values.where(~missing, "").astype("str"))
     else:
         text = _neutralise(values.map(lambda v: "" if pd.isna(v) else str(v)))
     return text.mask(missing, "").astype(object)

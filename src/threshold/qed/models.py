@@ -19,8 +19,10 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
+from statsmodels.discrete.discrete_model import NegativeBinomial
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from threshold.stats import cluster_codes, sandwich, stata_factor
@@ -62,14 +64,14 @@ def fit_counts(
     if model == "negbin":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            nb = sm.NegativeBinomial(y, X, exposure=exposure, loglike_method="nb2").fit(
+            nb = NegativeBinomial(y, X, exposure=exposure, loglike_method="nb2").fit(
                 disp=0, maxiter=200
             )
         dispersion = float(nb.params.iloc[-1])
-        family = sm.families.NegativeBinomial(alpha=dispersion)
+        family = families.NegativeBinomial(alpha=dispersion)
     else:
-        family = sm.families.Poisson()
-    glm = sm.GLM(y, X, family=family, exposure=exposure, var_weights=weights)
+        family = families.Poisson()
+    glm = GLM(y, X, family=family, exposure=exposure, var_weights=weights)
     params = np.asarray(glm.fit().params)
     scores = glm.score_obs(params)
     bread = np.linalg.inv(-glm.hessian(params))

@@ -19,9 +19,10 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import optimize
+from statsmodels.discrete.discrete_model import Logit
 from statsmodels.tools.sm_exceptions import PerfectSeparationError, PerfectSeparationWarning
+from statsmodels.tools.tools import add_constant
 
 from threshold.model import InputError
 from threshold.qed.results import Balance
@@ -52,11 +53,11 @@ def balancing_weights(x: pd.DataFrame, treated: np.ndarray, method: Weighting) -
     values = _standardised(x)
     xt, xc = values[treated], values[~treated]
     if method == "ipw":
-        design = sm.add_constant(values, has_constant="add")
+        design = add_constant(values, has_constant="add")
         with warnings.catch_warnings():
             warnings.simplefilter("error", PerfectSeparationWarning)
             try:
-                fitted = sm.Logit(treated.astype(float), design).fit(disp=0)
+                fitted = Logit(treated.astype(float), design).fit(disp=0)
             except (PerfectSeparationWarning, PerfectSeparationError):
                 raise InputError(
                     MSG_NO_OVERLAP.format(

@@ -2,7 +2,7 @@
 
 from threshold.register.census import read_census, read_performance_tables
 from threshold.register.gias import COLUMNS, read_register
-from threshold.register.links import current_urns, read_links
+from threshold.register.links import current_urns, read_former_names, read_links
 from threshold.register.lookup import Register
 from threshold.register.schools import school_table
 
@@ -11,6 +11,7 @@ __all__ = [
     "Register",
     "current_urns",
     "read_census",
+    "read_former_names",
     "read_links",
     "read_performance_tables",
     "read_register",

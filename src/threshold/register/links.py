@@ -3,7 +3,8 @@
 A school gets a new URN when it converts to an academy, amalgamates, merges or splits; GIAS
 records each change from both ends (`Successor …` on the old URN, `Predecessor …` on the new).
 Other link types (sixth-form centres, expansions, children's centres, …) do not change a URN and
-are ignored.
+are ignored. The `Predecessor …` rows also give the old school's name (`LinkName`): the name
+people may still write for the school today (`read_former_names`, for school linkage).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ LINK_COLUMNS = {
     "link_urn": ("LinkURN",),
     "link_type": ("LinkType",),
     "established": ("LinkEstablishedDate",),
+    "link_name": ("LinkName",),
 }
 
 REASON_SPLIT = "{urn} split into {count} schools ({successors})"
@@ -32,8 +34,29 @@ def read_links(path: Path) -> pd.DataFrame:
     `kind` is what follows the dash in the link type (`amalgamated`, `merged`, `split school`),
     blank for a plain conversion.
     """
+    return _changes(_read(path, ("urn", "link_urn", "link_type")), path)
+
+
+def read_former_names(path: Path) -> pd.DataFrame:
+    """The names schools had before they changed URN: `urn` (today's, following successor
+    links) and `name` (a predecessor's `LinkName`), one row per distinct pair. A school whose
+    chain of successors cannot be followed (a split or a loop) has no row."""
+    links = _read(path, ("urn", "link_urn", "link_type", "link_name"))
+    direction = links["link_type"].str.casefold().str.partition("-")[0].str.strip()
+    named = links[(direction == "predecessor") & (links["link_name"] != "")]
+    successor = check_urns(named["urn"], path, "URN", unique=False)
+    today = current_urns(successor, _changes(links, path))["current_urn"].to_numpy()
+    former = pd.DataFrame({"urn": today, "name": named["link_name"].to_numpy()})
+    former = former.dropna(subset=["urn"]).drop_duplicates().astype({"urn": "int64"})
+    return former.sort_values(["urn", "name"]).reset_index(drop=True)
+
+
+def _read(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     raw = read_text(path, "links file")
-    links = pick(raw, LINK_COLUMNS, ("urn", "link_urn", "link_type"), path=path, what="links file")
+    return pick(raw, LINK_COLUMNS, required, path=path, what="links file")
+
+
+def _changes(links: pd.DataFrame, path: Path) -> pd.DataFrame:
     parts = links["link_type"].str.casefold().str.partition("-")
     direction, kind = parts[0].str.strip(), parts[2].str.strip()
     wanted = direction.isin(("successor", "predecessor"))

@@ -1,27 +1,10 @@
 """A synthetic world of fictional LAs and schools, calibrated to the evaluation, for demos,
-tests and benchmarks."""
+tests and benchmarks.
 
-from threshold.synth.api import Allocate, World, synthesise, write_world
-from threshold.synth.config import Effects, WorldConfig
-from threshold.synth.dsl_calls import DSLCallWorld, dsl_call_world
-from threshold.synth.messy import (
-    MESSY_PROFILE,
-    mangle_school_name,
-    write_messy_exports,
-    write_referral_extracts,
-)
+The names are declared in `__init__.pyi` and each is imported on first use (lazy_loader), so
+`from threshold.synth import Effects` does not import numpy.
+"""
 
-__all__ = [
-    "MESSY_PROFILE",
-    "Allocate",
-    "DSLCallWorld",
-    "Effects",
-    "World",
-    "WorldConfig",
-    "dsl_call_world",
-    "mangle_school_name",
-    "synthesise",
-    "write_messy_exports",
-    "write_referral_extracts",
-    "write_world",
-]
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

@@ -9,7 +9,7 @@ from threshold.trial.allocation import (
     verify_allocation,
 )
 from threshold.trial.balance import SCHOOL_CHARACTERISTICS, balance_table
-from threshold.trial.diagnosis import Diagnosis, diagnose, fit_many
+from threshold.trial.diagnosis import Diagnosis, diagnose, fit_many, treatment_coefs
 from threshold.trial.ledger import LEDGER_NAME, LedgerHead
 from threshold.trial.power import Design, PowerResult, mdes, power, required_units
 from threshold.trial.protocol import (
@@ -73,5 +73,6 @@ __all__ = [
     "require_locked",
     "required_units",
     "template",
+    "treatment_coefs",
     "verify_allocation",
 ]

@@ -99,6 +99,21 @@ def fit_many(outcomes: np.ndarray, treated: np.ndarray, covariates: np.ndarray) 
     return Fits(coef=coef, se=se, df=n - parameters)
 
 
+def treatment_coefs(outcome: np.ndarray, treated: np.ndarray, covariates: np.ndarray) -> np.ndarray:
+    """The OLS coefficient of treatment for one `outcome` (n) under each of many assignments
+    (rows of `treated`, K × n), adjusting for the fixed `covariates` (n × p, with the constant).
+
+    By Frisch–Waugh–Lovell, with Q an orthonormal basis of the covariates, each coefficient is
+    t'(I − QQ')y / (t't − t'QQ't): matrix products of `treated` with y and Q only, never a
+    residualised n × K matrix (so it is the cheap way to many coefficients without their SEs).
+    """
+    basis = _orthonormal_basis(covariates)
+    y_res = outcome - basis @ (basis.T @ outcome)
+    projected = treated @ basis
+    sxx = np.einsum("ij,ij->i", treated, treated) - np.einsum("ij,ij->i", projected, projected)
+    return (treated @ y_res) / sxx
+
+
 def diagnose(
     units: pd.DataFrame,
     spec: RandomisationSpec,

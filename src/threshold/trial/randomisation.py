@@ -181,20 +181,22 @@ def draw_assignments(
     `blocks` holds each unit's block label. Returns boolean `treated`, the `random_number`s and
     each unit's 1-based `order` in its block, all of shape (draws, units). One draw consumes the
     generator exactly as `randomise` does, so both give the same allocation for the same seed.
+    No Python loop: one row-wise sort of block code + random number puts every block's units in
+    random order, contiguously, so each sorted position's order in its block is the same for
+    every draw and is scattered back to the units in one step.
     """
     names, codes = np.unique(blocks, return_inverse=True)  # names sorted
-    n = len(codes)
+    n, sizes = len(codes), np.bincount(codes, minlength=len(names))
     numbers = rng.random((draws, n))
-    by_block = np.argsort(codes[None, :] + numbers, axis=1, kind="stable")
-    position = np.empty_like(by_block)
-    np.put_along_axis(position, by_block, np.arange(n)[None, :].repeat(draws, axis=0), axis=1)
-    starts = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(names)))[:-1]])
-    order = position - starts[codes][None, :] + 1
+    by_block = np.argsort(numbers + codes, axis=1, kind="stable")
+    starts = np.cumsum(sizes) - sizes
+    order = np.empty_like(by_block)
+    order[np.arange(draws)[:, None], by_block] = np.arange(1, n + 1) - np.repeat(starts, sizes)
     if spec.method == "alternating":
-        first = rng.integers(0, 2, (draws, len(names)))
-        treated = (first[:, codes] + order - 1) % 2 == 0
+        first = rng.integers(0, 2, (draws, len(names))).astype(bool)
+        treated = first[:, codes] != (order & 1).astype(bool)  # (first + order - 1) % 2 == 0
     else:
-        exact = np.bincount(codes, minlength=len(names)) * spec.treatment_share
+        exact = sizes * spec.treatment_share
         extra = rng.random((draws, len(names))) < exact - np.floor(exact)
         n_treated = np.floor(exact).astype(int)[None, :] + extra
         treated = order <= n_treated[:, codes]

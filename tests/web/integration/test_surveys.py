@@ -305,6 +305,26 @@ def test_monitoring_warns_when_arms_differ(
     assert "deputy" not in text.replace("deputy DSL", "")
 
 
+def test_kept_response_rates_change_as_soon_as_someone_answers(
+    programme: Programme, make_user: Callable[..., User]
+) -> None:
+    wave = open_wave(programme)
+    enrol(programme, "control", 5, 990100)
+    treated = enrol(programme, "treatment", 5, 990200)
+    lead = make_user(RoleName.LA_LEAD)
+
+    def responded() -> dict[str, object]:
+        return {
+            row["arm"]: row["schools_responded"]
+            for row in selectors.monitoring(wave=wave, by=lead).by_arm
+        }
+
+    assert responded() == responded() == {"treatment": None, "control": None}
+    for respondent in treated:
+        services.response_submit(respondent=respondent, wave=wave, answers=ANSWERS)
+    assert responded()["treatment"] == 5
+
+
 def test_no_warning_when_arms_respond_alike(
     programme: Programme,
     client: Client,

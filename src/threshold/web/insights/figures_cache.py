@@ -3,13 +3,21 @@ computed from (the LA's schools, contacts and referrals as read, the school year
 latest data's date). Computing them takes most of a dashboard's time (a second or more
 for an LA's year); reading the inputs and hashing them takes milliseconds, so the same
 inputs give the same figures at once, and any change to them (an import, a school's
-pupil numbers) makes a new key: the cache never answers with figures from other data."""
+pupil numbers) makes a new key: the cache never answers with figures from other data.
+What a page makes from figures (its sorted table, chart and comparison, and their HTML) is
+kept the same way, under a key made from the figures' key and the page's own inputs; so are
+a survey wave's response rates (`surveys.selectors.monitoring`)."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from typing import TypeVar
 
 import pandas as pd
+from django.core.cache import cache
+
+Kept = TypeVar("Kept")
 
 FIGURES_SECONDS = 15 * 60
 """How long figures are kept (Django's cache: per process with the default LocMemCache)."""
@@ -28,3 +36,14 @@ def figures_key(*parts: object) -> str:
             digest.update(repr(part).encode())
         digest.update(b"\0")
     return f"threshold:insights:figures:{digest.hexdigest()}"
+
+
+def kept(key: str, compute: Callable[[], Kept]) -> Kept:
+    """What `compute()` gives, kept under `key` (a figures_key of everything it depends on)
+    for FIGURES_SECONDS: a page's tables and chart made from figures are made once."""
+    missing = object()
+    value = cache.get(key, missing)
+    if value is missing:
+        value = compute()
+        cache.set(key, value, FIGURES_SECONDS)
+    return value

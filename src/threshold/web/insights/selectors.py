@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import cache
-from django.db.models import Max, Min
+from django.db import connections
+from django.db.models import Max, Min, QuerySet
 
 from threshold.measures import MeasureSpec, build_measures, school_year_window
 from threshold.model import ContactOutcome, OutcomeMeasure
@@ -87,6 +88,8 @@ class Figures:
     school_year: str
     schools: pd.DataFrame
     months: pd.DataFrame
+    key: str
+    """The cache key of these figures (figures_cache): it names the very data they are from."""
 
 
 @dataclass(frozen=True)
@@ -170,14 +173,15 @@ def authority_figures(
     """The LA's schools' figures for `school_year` and each of its months (those starting
     after `until`, the latest data, are left out); kept in the cache under a key made from
     these very inputs (figures_cache), so the same data is not measured twice."""
-    schools = _schools_frame(authority)
-    contacts = _contacts_frame(authority)
-    referrals = _referrals_frame(authority)
-    key = figures_key(schools, contacts, referrals, school_year, until)
+    rows = [_fetch(query) for query in _input_queries(authority)]
+    key = figures_key(authority.la_code, *rows, school_year, until)
     kept = cache.get(key)
     if kept is not None:
         year, months = kept
-        return Figures(authority=authority, school_year=school_year, schools=year, months=months)
+        return Figures(authority, school_year, schools=year, months=months, key=key)
+    schools = _schools_frame(authority, rows[0])
+    contacts = _contacts_frame(rows[1])
+    referrals = _referrals_frame(rows[2])
     start, end = school_year_window(school_year)
     months = [
         (first, last) for first, last in months_of(school_year) if not until or first <= until
@@ -211,7 +215,7 @@ def authority_figures(
     months = counts[~in_year].drop(columns="period").sort_values(["urn", "start"])
     months = months.reset_index(drop=True)
     cache.set(key, (year, months), FIGURES_SECONDS)
-    return Figures(authority=authority, school_year=school_year, schools=year, months=months)
+    return Figures(authority, school_year, schools=year, months=months, key=key)
 
 
 def _with_rates(frame: pd.DataFrame) -> pd.DataFrame:
@@ -378,22 +382,46 @@ def record_school_view(*, school: School, school_year: str, by: Actor) -> None:
     )
 
 
-def _schools_frame(authority: LocalAuthority) -> pd.DataFrame:
-    rows = School.objects.filter(authority=authority).values_list(
-        "urn", "name", "phase", "pupils_on_roll", "pct_fsm"
+SCHOOL_FIELDS = ("urn", "name", "phase", "pupils_on_roll", "pct_fsm")
+CONTACT_FIELDS = (
+    "contact_date",
+    "source_code",
+    "source_school__urn",
+    "child_school__urn",
+    "outcome",
+)
+REFERRAL_FIELDS = ("referral_date", "source_code", "source_school__urn", "outcome", "close_date")
+
+
+def _input_queries(authority: LocalAuthority) -> tuple[QuerySet, QuerySet, QuerySet]:
+    """What the LA's figures are computed from: its schools, contacts and referrals."""
+    return (
+        School.objects.filter(authority=authority).values_list(*SCHOOL_FIELDS),
+        Contact.objects.filter(authority=authority).values_list(*CONTACT_FIELDS),
+        Referral.objects.filter(authority=authority).values_list(*REFERRAL_FIELDS),
     )
-    frame = pd.DataFrame(list(rows), columns=["urn", "name", "phase", "pupils_on_roll", "pct_fsm"])
+
+
+def _fetch(query: QuerySet) -> list[tuple[object, ...]]:
+    """`query`'s rows as the database driver gives them: no model or field conversions, so
+    that reading every row for the figures' key takes milliseconds (the frames are made from
+    these same rows, so figures and key always agree)."""
+    sql, params = query.query.sql_with_params()
+    with connections[query.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _schools_frame(authority: LocalAuthority, rows: list[tuple[object, ...]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(SCHOOL_FIELDS))
     return frame.assign(la_code=authority.la_code).astype(
         {"urn": "int64", "pupils_on_roll": "Int64", "pct_fsm": "Float64"}
     )
 
 
-def _contacts_frame(authority: LocalAuthority) -> pd.DataFrame:
-    rows = Contact.objects.filter(authority=authority).values_list(
-        "contact_date", "source_code", "source_school__urn", "child_school__urn", "outcome"
-    )
+def _contacts_frame(rows: list[tuple[object, ...]]) -> pd.DataFrame:
     frame = pd.DataFrame(
-        list(rows),
+        rows,
         columns=[
             "cont_contact_date",
             "cont_contact_source_code",
@@ -413,12 +441,9 @@ def _contacts_frame(authority: LocalAuthority) -> pd.DataFrame:
     )
 
 
-def _referrals_frame(authority: LocalAuthority) -> pd.DataFrame:
-    rows = Referral.objects.filter(authority=authority).values_list(
-        "referral_date", "source_code", "source_school__urn", "outcome", "close_date"
-    )
+def _referrals_frame(rows: list[tuple[object, ...]]) -> pd.DataFrame:
     frame = pd.DataFrame(
-        list(rows),
+        rows,
         columns=[
             "cine_referral_date",
             "cine_referral_source_code",

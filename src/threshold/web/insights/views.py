@@ -24,6 +24,7 @@ from threshold.web.core.exports import download_format, table_download, table_fr
 from threshold.web.core.lists import page_of
 from threshold.web.insights import selectors
 from threshold.web.insights.charts import bar_chart
+from threshold.web.insights.figures_cache import FIGURES_SECONDS, figures_key, kept
 from threshold.web.insights.filters import ImportFilterForm
 from threshold.web.insights.forms import ImportForm
 from threshold.web.insights.models import FrontDoorImport, ImportJob
@@ -126,25 +127,19 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "insights/index.html", context)
 
 
-def _sorted_schools(
-    request: HttpRequest, figures: selectors.Figures
-) -> tuple[pd.DataFrame, str, bool]:
-    """The schools table sorted as asked (`sort`, `order`), the column and whether descending."""
+def _sort(request: HttpRequest) -> tuple[str, bool]:
+    """The schools table's column to sort by (`sort`) and whether descending (`order`)."""
     sort = request.GET.get("sort", "name")
-    sort = sort if sort in SORTABLE else "name"
-    descending = request.GET.get("order") == "desc"
-    table = figures.schools.sort_values(sort, ascending=not descending, na_position="last")
-    return table, sort, descending
+    return (sort if sort in SORTABLE else "name"), request.GET.get("order") == "desc"
 
 
-@require_GET
-@permission_required(Permission.INSIGHTS_VIEW)
-def authority_dashboard(request: HttpRequest, la_code: str) -> HttpResponse:
-    authority = _authority_for(request, la_code, Permission.INSIGHTS_VIEW)
-    year, years = _school_year(request, authority)
-    fresh = selectors.freshness(authority)
-    figures = selectors.authority_figures(authority, year, until=fresh.latest_contact)
-    table, sort, descending = _sorted_schools(request, figures)
+def _sorted_schools(figures: selectors.Figures, sort: str, descending: bool) -> pd.DataFrame:
+    return figures.schools.sort_values(sort, ascending=not descending, na_position="last")
+
+
+def _authority_page(figures: selectors.Figures, sort: str, descending: bool) -> dict[str, object]:
+    """The LA dashboard's table of schools (sorted), totals and chart by month."""
+    table = _sorted_schools(figures, sort, descending)
     headers = [
         {
             "key": key,
@@ -155,21 +150,51 @@ def authority_dashboard(request: HttpRequest, la_code: str) -> HttpResponse:
         for key, text in SORTABLE.items()
     ]
     chart, month_rows = _months_chart("la-months", selectors.authority_months(figures))
-    context = {
-        "authority": authority,
-        "year": year,
-        "years": years,
+    return {
         "headers": headers,
         "rows": table.astype(object).where(table.notna(), None).to_dict("records"),
         "totals": {name: int(figures.schools[name].sum()) for name in CHART_SERIES},
         "chart": chart,
         "month_rows": month_rows,
+    }
+
+
+@require_GET
+@permission_required(Permission.INSIGHTS_VIEW)
+def authority_dashboard(request: HttpRequest, la_code: str) -> HttpResponse:
+    authority = _authority_for(request, la_code, Permission.INSIGHTS_VIEW)
+    year, years = _school_year(request, authority)
+    fresh = selectors.freshness(authority)
+    figures = selectors.authority_figures(authority, year, until=fresh.latest_contact)
+    sort, descending = _sort(request)
+    key = figures_key(figures.key, "authority page", sort, descending)
+    context = {
+        "authority": authority,
+        "year": year,
+        "years": years,
+        **kept(key, lambda: _authority_page(figures, sort, descending)),
+        "page_key": key,
+        "figures_seconds": FIGURES_SECONDS,
         "freshness": fresh,
         "can_import": has_permission(
             request.user, Permission.FRONTDOOR_IMPORT, authority=authority
         ),
     }
     return render(request, "insights/authority.html", context)
+
+
+def _school_page(figures: selectors.Figures, school: School) -> dict[str, object]:
+    """A school dashboard's own figures, comparison with similar schools and chart by month."""
+    comparisons, group = selectors.school_comparison(figures, school)
+    chart, month_rows = _months_chart("school-months", selectors.school_months(figures, school))
+    own = figures.schools[figures.schools["urn"] == school.urn].iloc[0]
+    return {
+        "own": own.astype(object).where(own.notna(), None).to_dict(),
+        "comparisons": comparisons,
+        "group": group,
+        "chart": chart,
+        "month_rows": month_rows,
+    }
 
 
 @require_GET
@@ -179,20 +204,15 @@ def school_dashboard(request: HttpRequest, urn: int) -> HttpResponse:
     year, years = _school_year(request, school.authority)
     fresh = selectors.freshness(school.authority)
     figures = selectors.authority_figures(school.authority, year, until=fresh.latest_contact)
-    comparisons, group = selectors.school_comparison(figures, school)
-    chart, month_rows = _months_chart("school-months", selectors.school_months(figures, school))
+    key = figures_key(figures.key, "school page", school.urn, school.authority.name)
     selectors.record_school_view(school=school, school_year=year, by=request.user)
-    own = figures.schools[figures.schools["urn"] == school.urn].iloc[0]
-    own = own.astype(object).where(own.notna(), None).to_dict()
     context = {
         "school": school,
         "year": year,
         "years": years,
-        "own": own,
-        "comparisons": comparisons,
-        "group": group,
-        "chart": chart,
-        "month_rows": month_rows,
+        **kept(key, lambda: _school_page(figures, school)),
+        "page_key": key,
+        "figures_seconds": FIGURES_SECONDS,
         "freshness": fresh,
         "la_view": has_permission(request.user, Permission.INSIGHTS_VIEW, school=school),
     }
@@ -233,7 +253,7 @@ def authority_schools_download(request: HttpRequest, la_code: str) -> HttpRespon
     authority = _authority_for(request, la_code, Permission.INSIGHTS_VIEW)
     fmt = download_format(request.GET.get("format"))
     year, figures = _year_figures(request, authority)
-    table, _, _ = _sorted_schools(request, figures)
+    table = _sorted_schools(figures, *_sort(request))
     rows = [_school_row(row) for row in table.to_dict("records")]
     selectors.record_download(
         by=request.user,

@@ -22,6 +22,7 @@ from threshold.surveys import (
 from threshold.web.accounts.permissions import Permission
 from threshold.web.accounts.selectors import authorities_where
 from threshold.web.audit.services import audit_read, target_of
+from threshold.web.insights.figures_cache import figures_key, kept
 from threshold.web.organisations.models import School
 from threshold.web.programme.models import Enrolment
 from threshold.web.programme.selectors import DIRECT_BLOCK
@@ -132,6 +133,14 @@ def _direct_row(by_school: pd.DataFrame) -> dict[str, object] | None:
     }
 
 
+def _rates(
+    invited: pd.DataFrame, answered: set[str], schools: pd.DataFrame
+) -> tuple[pd.DataFrame, list[dict[str, object]]]:
+    """Response rates by school, and by arm among the randomised schools."""
+    by_school = rates_by_school(invited, answered, schools)
+    return by_school, rates_by_arm(by_school[by_school["arm"] != DIRECT]).to_dict("records")
+
+
 def monitoring(*, wave: Wave, by: AbstractBaseUser) -> Monitoring:
     """Response rates for `wave` among the respondents of its programme's enrolled schools (not
     withdrawn); counts only, small ones suppressed, never who answered. An audited read.
@@ -157,14 +166,18 @@ def monitoring(*, wave: Wave, by: AbstractBaseUser) -> Monitoring:
         ],
         columns=["respondent_token", "urn", "arm"],
     )
-    answered = Response.objects.filter(wave=wave).values_list("respondent__token", flat=True)
+    answered = sorted(
+        Response.objects.filter(wave=wave).values_list("respondent__token", flat=True)
+    )
     schools = pd.DataFrame(
         [{"urn": e.school.urn, "arm": _group(e)} for e in enrolments.values()],
         columns=["urn", "arm"],
     )
-    by_school = rates_by_school(invited, set(answered), schools)
+    by_school, by_arm = kept(
+        figures_key(invited, answered, schools, "survey response rates"),
+        lambda: _rates(invited, set(answered), schools),
+    )
     randomised = bool((schools["arm"] != DIRECT).any())
-    by_arm = rates_by_arm(by_school[by_school["arm"] != DIRECT]).to_dict("records")
     if not randomised:
         by_arm = []
     if (direct := _direct_row(by_school)) is not None:
