@@ -34,7 +34,7 @@ import pandas as pd
 
 from threshold.frontdoor import import_export, load_profile
 from threshold.register import read_register
-from threshold.synth import MESSY_PROFILE, mangle_school_name
+from threshold.synth import HEADER_STYLES, MESSY_PROFILE, mangle_school_name
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 TARGET_SECONDS = 60.0
@@ -56,26 +56,8 @@ OUTCOMES = (
     "Progressed to a referral to children's social care",
 )
 NON_SCHOOL = ("Unknown", "Home educated", "not in school", "N/A", "EHE", "Not known")
-HEADERS = {
-    "mapped": (
-        "Contact Ref",
-        "Child ID",
-        "Contact date",
-        "Source of contact",
-        "School/Setting",
-        "Outcome of contact",
-        "Child school URN",
-    ),
-    "annex-a": (
-        None,
-        "Child Unique ID",
-        "Date of Contact",
-        "Contact Source",
-        "Referring School",
-        "Contact Outcome",
-        None,
-    ),
-}
+ANNEX_A, _, CASE_SYSTEM = HEADER_STYLES
+HEADERS = {"mapped": CASE_SYSTEM, "annex-a": (*ANNEX_A[:-1], None)}  # List 1: no child's school
 
 
 def register_with_la() -> pd.DataFrame:
@@ -136,12 +118,12 @@ def write_export(
         zip(
             HEADERS[layout],
             (
-                np.char.add("CR", np.arange(1, unique + 1).astype(str)).astype(object),
                 np.char.add("P", rng.integers(1, unique // 2 + 2, unique).astype(str)),
                 dates,
                 spelled,
                 school,
                 np.array(OUTCOMES, dtype=object)[rng.integers(len(OUTCOMES), size=unique)],
+                np.char.add("CR", np.arange(1, unique + 1).astype(str)).astype(object),
                 child_school,
             ),
             strict=True,

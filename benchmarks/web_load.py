@@ -19,7 +19,10 @@ status of 400 or more, an unexpected status (a page that should answer 200 redir
 sign-in, say) or an exception (a refused connection, a time-out: 30 s for a page, 120 s while
 signing in). Figures are printed for signing in, the window (with how many users were signed
 in) and signing out apart: sign-in is slow by design (PBKDF2 with Django's 1,000,000
-iterations, about 0.7 s of CPU) and is not what users do minute by minute.
+iterations, about 0.7 s of CPU) and is not what users do minute by minute. Then the CPU
+used in the window, read from /proc for the server's processes (gunicorn; the jobs worker and
+scheduler apart) and from getrusage for the simulated users, in ms per request and in cores:
+the load generator runs on the same machine and takes its share of the cores.
 
 Targets (issue 17): 50 concurrent users of every role for 2 minutes, zero errors (in all three
 phases), and every page's p95 latency in the window at most 150 ms. The exit status is 0 only
@@ -39,6 +42,7 @@ import math
 import os
 import random
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -61,6 +65,8 @@ SIGN_IN_TIMEOUT = 120.0
 PAGE_TIMEOUT = 30.0
 """Seconds a request may take before it counts as an error: signing in (PBKDF2, and every user
 signing in during the ramp) may queue longer on a busy machine than a page may."""
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+"""Units of CPU time in /proc/PID/stat per second."""
 
 SIGN_IN = "/accounts/sign-in/"
 SIGN_OUT = "/accounts/sign-out/"
@@ -479,6 +485,51 @@ def stop(server: subprocess.Popen[bytes]) -> None:
             server.wait()
 
 
+def server_cpu(session: int) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each live process of the server's session
+    (`threshold web serve`: gunicorn's master and workers, the jobs worker, the scheduler),
+    by its command line, from /proc."""
+    used: dict[str, float] = defaultdict(float)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:  # it ended meanwhile
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        if int(fields[3]) == session:  # field 6 of proc(5): the session id
+            kind = "jobs" if ("db_worker" in command or "jobs_scheduler" in command) else "web"
+            used[kind] += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return used
+
+
+def own_cpu() -> float:
+    """CPU seconds (user + system) this process (the simulated users) has used so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_report(
+    server: tuple[dict[str, float], dict[str, float]],
+    generator: tuple[float, float],
+    requests: int,
+    seconds: float,
+) -> None:
+    """Print the CPU the server and the load generator used in the window, per request and
+    as cores busy (they share the machine)."""
+    (before, after), (mine_before, mine_after) = server, generator
+    print(f"\nCPU in the window ({requests} requests, {seconds:.1f} s)")
+    rows = [(kind, after.get(kind, 0.0) - before.get(kind, 0.0)) for kind in ("web", "jobs")]
+    rows.append(("load generator", mine_after - mine_before))
+    names = {"web": "server (gunicorn)", "jobs": "jobs worker + scheduler"}
+    for kind, used in rows:
+        per_request = used / requests * 1000 if requests else float("nan")
+        print(
+            f"  {names.get(kind, kind):<26}{used:>8.1f} s  {per_request:>6.1f} ms/request"
+            f"  {used / seconds:>5.2f} cores"
+        )
+
+
 def percentile(sorted_values: list[float], q: float) -> float:
     """The nearest-rank percentile (q = 100: the largest)."""
     if not sorted_values:
@@ -602,11 +653,14 @@ def main() -> int:
         while not run.all_signed_in.wait(0.5):  # short waits, so that Ctrl+C is seen
             pass
         load = [os.getloadavg()[0]]
+        cpu = ([server_cpu(server.pid)], [own_cpu()])
         start = time.perf_counter()
         seconds = args.seconds if run.in_use else 0  # no window when nobody could sign in
         while (left := start + seconds - time.perf_counter()) > 0:
             time.sleep(min(left, 0.5))
         end = time.perf_counter()
+        cpu[0].append(server_cpu(server.pid))
+        cpu[1].append(own_cpu())
         load.append(os.getloadavg()[0])
         run.stop.set()
         for thread in threads:
@@ -614,6 +668,8 @@ def main() -> int:
                 thread.join(timeout=0.5)
         print(f"load average (1 min) {load[0]:.2f} at the window's start, {load[1]:.2f} at its end")
         met = report(run, (start, end), args.users)
+        in_window = sum(1 for s in run.results.samples if start <= s.started < end)
+        cpu_report((cpu[0][0], cpu[0][1]), (cpu[1][0], cpu[1][1]), in_window, end - start)
         return 0 if met else 1
     except KeyboardInterrupt:
         print("interrupted: stopping the server", file=sys.stderr)

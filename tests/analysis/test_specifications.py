@@ -11,7 +11,12 @@ import pytest
 import statsmodels.api as sm
 
 from threshold.analysis import AnalysisData, assemble, estimate_itt, itt_design
-from threshold.analysis.specifications import robustness_estimates, subgroup_estimates
+from threshold.analysis import data as analysis_data
+from threshold.analysis.specifications import (
+    measured_variants,
+    robustness_estimates,
+    subgroup_estimates,
+)
 from threshold.synth import WorldConfig, synthesise
 from threshold.trial import parse_protocol, randomise_as_evaluated, template
 
@@ -34,6 +39,27 @@ def setting():
         for e in subgroup_estimates(world.tables, data, protocol)[0]
     }
     return world, protocol, data, robustness, subgroups
+
+
+def test_variants_built_with_the_protocols_outcomes_give_the_same_estimates(setting, monkeypatch):
+    world, protocol, _, robustness, subgroups = setting
+    build = analysis_data.build_measures
+    calls = []
+
+    def counted(*args):
+        calls.append(args)
+        return build(*args)
+
+    monkeypatch.setattr(analysis_data, "build_measures", counted)
+    data = assemble(world.tables, protocol, measured_variants(protocol))
+    again = [
+        *robustness_estimates(world.tables, data, protocol)[0],
+        *subgroup_estimates(world.tables, data, protocol)[0],
+    ]
+    assert len(calls) == 1  # the alternative baseline and the windows were built with the rest
+    assert [(e.analysis, e.coef, e.se, e.n_control) for e in again] == [
+        (e.analysis, e.coef, e.se, e.n_control) for e in (*robustness.values(), *subgroups.values())
+    ]
 
 
 def _sample(data: AnalysisData) -> pd.Series:

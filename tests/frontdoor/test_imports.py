@@ -375,6 +375,20 @@ def test_linkage_on_import_then_remembered_decisions_update_records(tmp_path):
     assert read_table(store, "contacts")["cont_source_school_urn"].iloc[1] == 990003
 
 
+def test_a_school_written_with_its_former_name_links_only_with_former_names(tmp_path):
+    register = pd.DataFrame(
+        {"urn": [990001, 990002], "name": ["Kestrelton Vale Academy", "Harrington High School"]}
+    ).assign(la_code="981")
+    former = pd.DataFrame({"urn": [990001], "name": ["Brookside Community Primary School"]})
+    lines = ["C1,04/09/2023,Schools,brookside comm primary sch,NFA,A1"]
+    without, store = _mapped(tmp_path, lines, register=register)
+    assert without.parts[0].linked == {"auto": 0, "review": 0, "none": 1}
+    assert read_table(store, "contacts")["cont_source_school_urn"].isna().all()
+    linked, store = _mapped(tmp_path, lines, register=register, former_names=former)
+    assert linked.parts[0].linked == {"auto": 1, "review": 0, "none": 0}
+    assert read_table(store, "contacts")["cont_source_school_urn"].tolist() == [990001]
+
+
 @pytest.mark.slow
 def test_messy_synthetic_exports_link_to_the_true_schools(tmp_path, small_world):
     """Every LA's messy export through one profile: records accounted for, links right."""

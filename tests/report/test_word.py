@@ -8,6 +8,7 @@ import io
 import docx
 import pytest
 from docx.oxml.ns import qn
+from docx.shared import Pt
 
 from threshold.report import headline, to_docx
 from threshold.report.content import views
@@ -45,8 +46,23 @@ def test_each_table_view_is_a_word_table_with_a_repeating_header_row(document, r
         header, *body = table.rows
         assert tuple(cell.text for cell in header.cells) == view.headers
         assert all(run.bold for cell in header.cells for run in cell.paragraphs[0].runs)
+        runs = [run for row in table.rows for cell in row.cells for run in cell.paragraphs[0].runs]
+        assert {run.font.size for run in runs} == {Pt(9)}
+        assert not any(
+            run.bold for row in body for cell in row.cells for run in cell.paragraphs[0].runs
+        )
         assert header._tr.trPr.find(qn("w:tblHeader")) is not None
         assert tuple(tuple(cell.text for cell in row.cells) for row in body) == view.rows
+
+
+def test_styles_are_the_named_ones(document):
+    headings = [p.style.name for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert headings[:2] == ["Heading 1", "Heading 2"]
+    assert "Heading 3" in headings  # each figure's title
+    assert {p.style.name for p in document.paragraphs if p.text.startswith("Glass's Δ and")} == {
+        "Caption"
+    }
+    assert {table.style.name for table in document.tables} == {"Table Grid"}
 
 
 def test_the_figures_are_inline_pictures_with_alt_text(document, figures):

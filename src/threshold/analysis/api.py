@@ -15,6 +15,7 @@ from threshold.analysis.iv import estimate_excluding_zero_dose, estimate_iv_any,
 from threshold.analysis.multilevel import estimate_multilevel, summary_note
 from threshold.analysis.results import Estimate, Results
 from threshold.analysis.specifications import (
+    measured_variants,
     primary_options,
     robustness_estimates,
     subgroup_estimates,
@@ -55,7 +56,7 @@ def _analyse(
     software: str,
     draws: int,
 ) -> Results:
-    data = assemble(tables, protocol)
+    data = assemble(tables, protocol, measured_variants(protocol))
     estimates, multilevel_notes = [], []
     for outcome in sorted(protocol.outcomes, key=lambda o: o.role != "primary"):
         if outcome.model == "multilevel":

@@ -3,8 +3,8 @@ baseline, built from contract tables (front-door measures and wellbeing surveys)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -23,22 +23,30 @@ NO_SCORE = "endline response without a complete score"
 class AnalysisData:
     """`units`: one row per randomised school (allocation, characteristics, delivery).
     `outcomes`: per outcome name, a frame indexed like `units` with `y`, `baseline` (blank if
-    unavailable) and `missing_reason`."""
+    unavailable) and `missing_reason`. `measured`: front-door measures already built (`value`
+    and `missing_reason` by URN), so a later variant of an outcome is not built again."""
 
     units: pd.DataFrame
     outcomes: dict[str, pd.DataFrame]
+    measured: Mapping[MeasureSpec, pd.DataFrame] = field(default_factory=dict)
 
 
-def assemble(tables: Mapping[str, pd.DataFrame], protocol: Protocol) -> AnalysisData:
-    """Join allocation, schools, delivery and every protocol outcome into one dataset."""
+def assemble(
+    tables: Mapping[str, pd.DataFrame], protocol: Protocol, variants: Iterable[Outcome] = ()
+) -> AnalysisData:
+    """Join allocation, schools, delivery and every protocol outcome into one dataset. The
+    front-door measures of `variants` (outcomes a later analysis will measure, such as another
+    baseline window) are built in the same pass and kept in `measured`."""
     for name in ("allocations", "schools"):
         if name not in tables:
             raise InputError(MSG_MISSING_TABLE.format(table=name))
     units = _units(tables)
     outcomes = {}
+    measured: dict[MeasureSpec, pd.DataFrame] = {}
     front_door = {o.name: o for o in protocol.outcomes if o.measure in FRONT_DOOR_MEASURES}
     if front_door:
-        outcomes.update(front_door_outcomes(tables, units, front_door))
+        measured = _measure(tables, [*front_door.values(), *variants])
+        outcomes.update(front_door_outcomes(tables, units, front_door, measured))
     wellbeing = [o for o in protocol.outcomes if o.measure not in FRONT_DOOR_MEASURES]
     if wellbeing:
         if "survey_responses" not in tables:
@@ -58,7 +66,7 @@ def assemble(tables: Mapping[str, pd.DataFrame], protocol: Protocol) -> Analysis
                 },
                 index=units.index,
             )
-    return AnalysisData(units=units, outcomes=outcomes)
+    return AnalysisData(units=units, outcomes=outcomes, measured=measured)
 
 
 def respondent_outcome(
@@ -89,9 +97,13 @@ def respondent_outcome(
 
 
 def front_door_outcomes(
-    tables: Mapping[str, pd.DataFrame], units: pd.DataFrame, outcomes: Mapping[str, Outcome]
+    tables: Mapping[str, pd.DataFrame],
+    units: pd.DataFrame,
+    outcomes: Mapping[str, Outcome],
+    measured: Mapping[MeasureSpec, pd.DataFrame] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Each named outcome over its window, with its baseline window, indexed like `units`."""
+    """Each named outcome over its window, with its baseline window, indexed like `units`;
+    the measures in `measured` are used as they are, the others built in one pass."""
     for name in ("contacts", "referrals", "data_gaps"):
         if name not in tables:
             raise InputError(MSG_MISSING_TABLE.format(table=name))
@@ -101,13 +113,14 @@ def front_door_outcomes(
             raise InputError(MSG_NO_BASELINE_WINDOW.format(name=name))
         specs[name] = _spec(outcome, outcome.window)
         specs[f"{name}__baseline"] = _spec(outcome, outcome.baseline_window)
-    built = build_measures(
-        tables["schools"], tables["contacts"], tables["referrals"], tables["data_gaps"], specs
-    ).set_index(["name", "urn"])
+    known = dict(measured or {})
+    unbuilt = {name: spec for name, spec in specs.items() if spec not in known}
+    if unbuilt:
+        known.update(_built(tables, unbuilt))
     frames = {}
     for name in outcomes:
-        now = built.loc[name].reindex(units["urn"])
-        before = built.loc[f"{name}__baseline"].reindex(units["urn"])
+        now = known[specs[name]].reindex(units["urn"])
+        before = known[specs[f"{name}__baseline"]].reindex(units["urn"])
         frames[name] = pd.DataFrame(
             {
                 "y": now["value"].astype(float).to_numpy(),
@@ -117,6 +130,38 @@ def front_door_outcomes(
             index=units.index,
         )
     return frames
+
+
+def _measure(
+    tables: Mapping[str, pd.DataFrame], outcomes: Iterable[Outcome]
+) -> dict[MeasureSpec, pd.DataFrame]:
+    """The measures of every outcome with both windows, built in one pass; a measure that
+    cannot be built is left out, to be refused where it is used."""
+    if any(name not in tables for name in ("contacts", "referrals", "data_gaps")):
+        return {}
+    specs = []
+    for outcome in outcomes:
+        if outcome.window is None or outcome.baseline_window is None:
+            continue
+        for window in (outcome.window, outcome.baseline_window):
+            spec = _spec(outcome, window)
+            try:
+                spec.check(outcome.name)
+            except InputError:
+                continue
+            specs.append(spec)
+    unique = {str(i): spec for i, spec in enumerate(dict.fromkeys(specs))}
+    return _built(tables, unique) if unique else {}
+
+
+def _built(
+    tables: Mapping[str, pd.DataFrame], specs: Mapping[str, MeasureSpec]
+) -> dict[MeasureSpec, pd.DataFrame]:
+    """Each spec's measure (`value`, `missing_reason`) indexed by URN."""
+    built = build_measures(
+        tables["schools"], tables["contacts"], tables["referrals"], tables["data_gaps"], specs
+    ).set_index(["name", "urn"])
+    return {spec: built.loc[name] for name, spec in specs.items()}
 
 
 def _spec(outcome: Outcome, window: tuple) -> MeasureSpec:

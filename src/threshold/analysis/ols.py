@@ -79,20 +79,7 @@ class OLSResult:
 
     def tidy(self) -> pd.DataFrame:
         """One row per kept term: term, coef, se, t, p_value, ci_low, ci_high."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = self.coef / self.se
-        half = stats.t.ppf(1 - self.alpha / 2, self.df_resid) * self.se
-        return pd.DataFrame(
-            {
-                "term": list(self.terms),
-                "coef": self.coef,
-                "se": self.se,
-                "t": t,
-                "p_value": 2 * stats.t.sf(np.abs(t), self.df_resid),
-                "ci_low": self.coef - half,
-                "ci_high": self.coef + half,
-            }
-        )
+        return pd.DataFrame({"term": list(self.terms), **self._columns(slice(None))})
 
     def estimate(self, term: str) -> Coefficient:
         """The estimate for one term."""
@@ -100,8 +87,26 @@ class OLSResult:
             raise InputError(MSG_DROPPED_TERM.format(term=term))
         if term not in self.terms:
             raise InputError(MSG_UNKNOWN_TERM.format(term=term, terms=list(self.terms)))
-        row = self.tidy().iloc[self.terms.index(term)]
-        return Coefficient(*(float(row[c]) for c in ("coef", "se", "p_value", "ci_low", "ci_high")))
+        at = self.terms.index(term)
+        row = self._columns(slice(at, at + 1))
+        return Coefficient(
+            *(float(row[c][0]) for c in ("coef", "se", "p_value", "ci_low", "ci_high"))
+        )
+
+    def _columns(self, terms: slice) -> dict[str, np.ndarray]:
+        """coef, se, t, p_value, ci_low and ci_high of the terms at `terms`."""
+        coef, se = self.coef[terms], self.se[terms]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = coef / se
+        half = stats.t.ppf(1 - self.alpha / 2, self.df_resid) * se
+        return {
+            "coef": coef,
+            "se": se,
+            "t": t,
+            "p_value": 2 * stats.t.sf(np.abs(t), self.df_resid),
+            "ci_low": coef - half,
+            "ci_high": coef + half,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly copy (NaN becomes None)."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from collections.abc import Iterator, Mapping
+from contextlib import suppress
 from dataclasses import replace
 
 import numpy as np
@@ -109,8 +110,7 @@ def _robustness(
         has_baseline = data.outcomes[primary.name]["baseline"].notna()
         estimate = estimate_itt(data, primary.name, analysis=label, include=has_baseline, **options)
     elif spec.kind == "alternative_baseline":
-        window = tuple(dt.date.fromisoformat(str(d)) for d in settings["baseline_window"])
-        variant = replace(primary, baseline_window=window)
+        variant = _baseline_variant(primary, spec)
         estimate = _variant(tables, data, {primary.name: variant}, primary.name, label, options)
     elif spec.kind == "weights":
         estimate = estimate_itt(
@@ -163,15 +163,10 @@ def _windows(
     spec: Specification,
     options: dict,
 ) -> list[Estimate]:
-    lag = primary.window[0] - primary.baseline_window[0]  # a primary front-door outcome has both
-    variants = {}
-    for first, last in spec.settings["windows"]:
-        start, end = dt.date.fromisoformat(str(first)), dt.date.fromisoformat(str(last))
-        variants[f"{primary.name} {start:%b %Y}–{end:%b %Y}"] = replace(
-            primary, window=(start, end), baseline_window=(start - lag, end - lag)
-        )
+    variants = _window_variants(primary, spec)
     data = AnalysisData(  # every window's measures in one pass over the contract tables
-        data.units, {**data.outcomes, **front_door_outcomes(tables, data.units, variants)}
+        data.units,
+        {**data.outcomes, **front_door_outcomes(tables, data.units, variants, data.measured)},
     )
     return [
         estimate_itt(data, name, analysis=f"subgroup: {spec.name} ({name})", **options)
@@ -237,8 +232,47 @@ def _variant(
     label: str,
     options: dict,
 ) -> Estimate:
-    outcomes = {**data.outcomes, **front_door_outcomes(tables, data.units, variants)}
+    outcomes = {**data.outcomes, **front_door_outcomes(tables, data.units, variants, data.measured)}
     return estimate_itt(AnalysisData(data.units, outcomes), name, analysis=label, **options)
+
+
+def _baseline_variant(primary: Outcome, spec: Specification) -> Outcome:
+    """The primary outcome with an `alternative_baseline` specification's baseline window."""
+    window = tuple(dt.date.fromisoformat(str(d)) for d in spec.settings["baseline_window"])
+    return replace(primary, baseline_window=window)
+
+
+def _window_variants(primary: Outcome, spec: Specification) -> dict[str, Outcome]:
+    """A `windows` subgroup's outcomes: the primary over each window, with the baseline window
+    as far before it as the primary's."""
+    lag = primary.window[0] - primary.baseline_window[0]  # a primary front-door outcome has both
+    variants = {}
+    for first, last in spec.settings["windows"]:
+        start, end = dt.date.fromisoformat(str(first)), dt.date.fromisoformat(str(last))
+        variants[f"{primary.name} {start:%b %Y}–{end:%b %Y}"] = replace(
+            primary, window=(start, end), baseline_window=(start - lag, end - lag)
+        )
+    return variants
+
+
+def measured_variants(protocol: Protocol) -> list[Outcome]:
+    """The variants of a front-door primary outcome that the robustness and subgroup
+    specifications measure, so that `assemble` can build them with the protocol's outcomes.
+    A variant that cannot be made is left out; its specification reports why when it runs."""
+    primary = protocol.primary
+    if primary.window is None or primary.baseline_window is None:
+        return []
+    unmade = (KeyError, TypeError, ValueError)  # malformed settings: said when the spec runs
+    variants: list[Outcome] = []
+    for spec in protocol.robustness:
+        if spec.kind == "alternative_baseline":
+            with suppress(*unmade):
+                variants.append(_baseline_variant(primary, spec))
+    for spec in protocol.subgroups:
+        if spec.kind == "windows":
+            with suppress(*unmade):
+                variants += _window_variants(primary, spec).values()
+    return variants
 
 
 def _with_outcome(data: AnalysisData, outcome: str, transform) -> AnalysisData:

@@ -9,9 +9,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from threshold.cli.link import FormerNames
 from threshold.model import InputError
 
 MSG_FORMAT = "--format must be one of: {formats}"
+MSG_LINKS_WITHOUT_REGISTER = "--links gives schools' former names for linking; give --register too"
 
 app = typer.Typer(no_args_is_help=True, help="Read LA front-door exports into a store.")
 
@@ -32,6 +34,7 @@ def import_command(
         Path | None,
         typer.Option(help="Linkage decisions remembered per LA (threshold link-accept)."),
     ] = None,
+    links: FormerNames = None,
     strict: Annotated[bool, typer.Option(help="Import nothing if any record is rejected.")] = False,
     wait: Annotated[
         float,
@@ -45,13 +48,16 @@ def import_command(
     same records changes nothing. One import at a time per store: another is refused (or
     waited for, with --wait)."""
     from threshold.frontdoor import FORMATS, import_export, load_profile, read_remembered
-    from threshold.register import read_register
+    from threshold.register import read_former_names, read_register
 
     if format not in FORMATS:
         raise InputError(MSG_FORMAT.format(formats=", ".join(FORMATS)))
+    if links is not None and register is None:
+        raise InputError(MSG_LINKS_WITHOUT_REGISTER)
     started = time.perf_counter()
     schools = read_register(register) if register is not None else None
     known = read_remembered(remembered) if remembered is not None and remembered.is_file() else None
+    former = read_former_names(links) if links is not None else None
     result = import_export(
         file,
         format=format,
@@ -60,6 +66,7 @@ def import_command(
         profile=load_profile(profile) if profile is not None else None,
         register=schools,
         remembered=known,
+        former_names=former,
         strict=strict,
         wait=wait,
     )

@@ -18,6 +18,13 @@ Remembered = Annotated[
     Path | None,
     typer.Option(help="CSV of decisions remembered per LA (read, and written by link-accept)."),
 ]
+FormerNames = Annotated[
+    Path | None,
+    typer.Option(
+        "--links",
+        help="GIAS links CSV: also find a school by a name it had before (an academy's, say).",
+    ),
+]
 
 
 def link(
@@ -30,17 +37,19 @@ def link(
     queue: Annotated[
         Path | None, typer.Option(help="Write the review queue here (one row per distinct string).")
     ] = None,
+    links: FormerNames = None,
 ) -> None:
     """Link free-text school names to register URNs: auto, review (with candidates) or none."""
     from threshold.frontdoor import link_schools, review_queue
-    from threshold.register import read_register
+    from threshold.register import read_former_names, read_register
     from threshold.trial import read_units
 
     started = time.perf_counter()
     table = read_units(mentions)
     schools = read_register(register)
     known = _read_remembered(remembered)
-    linked = link_schools(table, schools, known)
+    former = read_former_names(links) if links is not None else None
+    linked = link_schools(table, schools, known, former_names=former)
     _write(linked, out)
     counts = linked["decision"].value_counts()
     console = Console(highlight=False, soft_wrap=True)

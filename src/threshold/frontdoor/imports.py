@@ -122,6 +122,7 @@ def import_export(
     profile: Profile | None = None,
     register: pd.DataFrame | None = None,
     remembered: pd.DataFrame | None = None,
+    former_names: pd.DataFrame | None = None,
     strict: bool = False,
     wait: float = 0.0,
     limits: Limits = LIMITS,
@@ -129,11 +130,12 @@ def import_export(
     """Import `path` (an LA's export in `format`) into the store directory `store`.
 
     With a `register` (urn, name, la_code, optionally town and postcode), free-text school
-    names are linked to URNs (with `remembered` decisions) and the names sent to review are
-    left in the store's link queue. The store is locked for the import (waiting up to `wait`
-    seconds for another to finish); what interrupted imports left is removed first, and
-    versions older than the one before the new one after. An export beyond `limits` (size,
-    rows, columns, cell length, time) is refused with nothing changed.
+    names are linked to URNs (with `remembered` decisions, and with `former_names` as
+    `threshold.register.read_former_names` reads them, so a school is found by an old name) and
+    the names sent to review are left in the store's link queue. The store is locked for the
+    import (waiting up to `wait` seconds for another to finish); what interrupted imports left
+    is removed first, and versions older than the one before the new one after. An export
+    beyond `limits` (size, rows, columns, cell length, time) is refused with nothing changed.
     """
     with lock_store(store, wait=wait) as target:
         target.tidy()
@@ -145,6 +147,7 @@ def import_export(
             profile=profile,
             register=register,
             remembered=remembered,
+            former_names=former_names,
             strict=strict,
             limits=limits,
         )
@@ -172,6 +175,7 @@ def stage_import(
     profile: Profile | None = None,
     register: pd.DataFrame | None = None,
     remembered: pd.DataFrame | None = None,
+    former_names: pd.DataFrame | None = None,
     strict: bool = False,
     limits: Limits = LIMITS,
 ) -> Staged:
@@ -184,7 +188,7 @@ def stage_import(
     key = target.key()
     budget = limits.start(path.name)
     parts = [
-        _prepare(raw, chosen, la_code, format, key, register, remembered, budget)
+        _prepare(raw, chosen, la_code, format, key, register, remembered, former_names, budget)
         for raw, chosen in _sources(path, format, la_code, profile, budget)
     ]
     rejected = pd.concat([part.rejected for part in parts], ignore_index=True)
@@ -301,6 +305,7 @@ def _prepare(
     key: bytes,
     register: pd.DataFrame | None,
     remembered: pd.DataFrame | None,
+    former_names: pd.DataFrame | None,
     budget: Budget,
 ) -> _Part:
     """Map, check and link one raw table; split its records into loaded and rejected."""
@@ -325,7 +330,9 @@ def _prepare(
     if register is not None:
         _check_urns(typed, profile.table, register, problems)
         if profile.table == "contacts" and "cont_source_school_name" in text:
-            typed, linked, mentions = _link(typed, problems, register, remembered, budget)
+            typed, linked, mentions = _link(
+                typed, problems, register, remembered, former_names, budget
+            )
     bad = sorted(problems)
     rows = []
     for i, values in zip(bad, text.iloc[bad].itertuples(index=False), strict=True):
@@ -431,6 +438,7 @@ def _link(
     problems: dict[int, list[tuple[str, str]]],
     register: pd.DataFrame,
     remembered: pd.DataFrame | None,
+    former_names: pd.DataFrame | None,
     budget: Budget,
 ) -> tuple[pd.DataFrame, dict[str, int], pd.DataFrame | None]:
     """Give school contacts with only a name the URN linkage finds (when it is confident);
@@ -450,7 +458,7 @@ def _link(
     )
     if mentions.empty:
         return typed, {}, None
-    linked = link_schools(mentions, register, remembered, budget=budget)
+    linked = link_schools(mentions, register, remembered, budget=budget, former_names=former_names)
     auto = linked["decision"] == "auto"
     typed = typed.copy()
     typed.loc[linked.loc[auto, "mention_id"].to_numpy(), "cont_source_school_urn"] = (

@@ -22,13 +22,10 @@ import defusedxml.ElementTree as safe_xml
 import numpy as np
 import openpyxl
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 from defusedxml import DefusedXmlException
 
 from threshold.frontdoor.limits import LIMITS, XLSX_ROWS, Budget
-from threshold.model import InputError
+from threshold.model import InputError, read_plain_csv
 
 MSG_UNREADABLE = "{file}: cannot read the file ({reason})"
 MSG_CSV = (
@@ -164,34 +161,15 @@ def _read_plain(
     file: str, text: str, sep: str, header: list[str], budget: Budget
 ) -> tuple[pd.DataFrame, list[int]] | None:
     """The records of plain delimited text (after its header line) as text columns, with their
-    row numbers, read by pyarrow's multi-threaded reader; None unless the text is plain: every
-    record on one line and as wide as the header, no blank line, NUL or lone carriage return,
-    quotes only around whole fields, no field over the csv module's size limit, and within
-    the limits. For plain text this is exactly what the csv module reads."""
-    if "\0" in text or text.count("\r") != text.count("\r\n"):
+    row numbers, read by pyarrow (`read_plain_csv`, every record on one line); None unless the
+    text is plain and within the limits. For plain text this is exactly what the csv module
+    reads."""
+    read = read_plain_csv(text.encode(), sep=sep, width=len(header))
+    if read is None:
         return None
-    if "\n\n" in text or "\n\r\n" in text:
-        return None
-    if '"' in text and not _quoted_whole(text, sep):
-        return None
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(text.encode()),
-            read_options=pacsv.ReadOptions(
-                column_names=[str(i) for i in range(len(header))], skip_rows=1
-            ),
-            parse_options=pacsv.ParseOptions(delimiter=sep, ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(map(str, range(len(header))), pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except pa.ArrowInvalid:  # a ragged row: the csv module reads and reports it
-        return None
+    table, longest = read
     budget.check_time()
-    longest = max((pc.max(pc.utf8_length(c)).as_py() or 0 for c in table.columns), default=0)
-    if table.num_rows > budget.limits.rows or longest > csv.field_size_limit():
+    if table.num_rows > budget.limits.rows:
         return None
     columns = [column.to_numpy(zero_copy_only=False) for column in table.columns]
     numbers = np.arange(2, table.num_rows + 2)
@@ -206,26 +184,6 @@ def _read_plain(
     frame = pd.DataFrame(dict(enumerate(columns)), dtype=object)
     frame.columns = header
     return frame, numbers.tolist()
-
-
-_QUOTED = re.compile(r'"(?:[^"]|"")*"')
-
-
-def _quoted_whole(text: str, sep: str) -> bool:
-    """Whether every quote in `text` belongs to a quoted field that is a whole field on one
-    line."""
-    quotes = 0
-    for match in _QUOTED.finditer(text):
-        start, end = match.span()
-        if start and text[start - 1] not in (sep, "\n"):
-            return False
-        if end < len(text) and text[end] not in (sep, "\r", "\n"):
-            return False
-        field = match.group()
-        if "\n" in field or "\r" in field:
-            return False
-        quotes += field.count('"')
-    return quotes == text.count('"')
 
 
 def _take(

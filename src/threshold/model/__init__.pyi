@@ -42,6 +42,7 @@ from .files import (
     restore_formulas,
     write_table,
 )
+from .plain_csv import read_plain_csv
 from .schema import Field, Kind, RowRule, Table
 
 __all__ = [
@@ -86,6 +87,7 @@ __all__ = [
     "check_table",
     "contract_markdown",
     "neutralise_formulas",
+    "read_plain_csv",
     "read_table",
     "restore_formulas",
     "write_table",

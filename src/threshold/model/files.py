@@ -25,12 +25,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from threshold.model.contract import TABLES
 from threshold.model.errors import InputError
+from threshold.model.plain_csv import read_plain_csv
 from threshold.model.schema import Field, Kind, Table
 
 MSG_MISSING_FILE = "{path} is missing; the directory has no such contract table"
@@ -116,7 +114,7 @@ def check_table(path: Path, table: Table) -> CheckedTable:
         return _failed(
             table, [Violation(name, None, None, MSG_NOT_UTF8.format(position=error.start))]
         )
-    plain = _read_plain(data.removeprefix(codecs.BOM_UTF8), text)
+    plain = _read_plain(data.removeprefix(codecs.BOM_UTF8))
     if plain is not None:
         raw, violations, row_numbers = plain, _check_header(name, list(plain.columns), table), None
     else:
@@ -164,57 +162,12 @@ def _read_records(
     return raw.loc[:, ~raw.columns.duplicated()], violations, row_numbers
 
 
-_QUOTED = re.compile(rb'"(?:[^"]|"")*"')
-
-
-def _read_plain(data: bytes, text: str) -> pd.DataFrame | None:
-    """The records of a plain CSV file as text columns, read by pyarrow's multi-threaded reader;
-    None unless the file is plain: a header of distinct names, every row as wide as it, no
-    blank line, NUL or lone carriage return, quotes only around whole fields, no field over the
-    csv module's size limit. For a plain file this is exactly what `_read_records` reads."""
-    if not text or b"\0" in data or data.count(b"\r") != data.count(b"\r\n"):
-        return None
-    if data.startswith((b"\n", b"\r\n")) or b"\n\n" in data or b"\n\r\n" in data:
-        return None
-    quoted = b'"' in data
-    if quoted and not _quotes_round_whole_fields(data):
-        return None
-    first = text[: text.find("\n") + 1 or len(text)]
-    header = next(csv.reader(io.StringIO(first if '"' not in first else text, newline="")))
-    if len(set(header)) != len(header):
-        return None
-    try:
-        records = pacsv.read_csv(
-            io.BytesIO(data),
-            parse_options=pacsv.ParseOptions(newlines_in_values=quoted, ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(header, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except pa.ArrowInvalid:  # a ragged row, say: the csv module reads and reports it
-        return None
-    if records.column_names != header:
-        return None
-    limit = csv.field_size_limit()
-    for column in records.columns:
-        if len(column) and pc.max(pc.utf8_length(column)).as_py() > limit:
-            return None
-    return records.to_pandas()
-
-
-def _quotes_round_whole_fields(data: bytes) -> bool:
-    """Whether every quote in `data` belongs to a quoted field that starts and ends a field."""
-    quotes = 0
-    for match in _QUOTED.finditer(data):
-        start, end = match.span()
-        if start and data[start - 1 : start] not in (b",", b"\n"):
-            return False
-        if end < len(data) and data[end : end + 1] not in (b",", b"\r", b"\n"):
-            return False
-        quotes += match.group().count(b'"')
-    return quotes == data.count(b'"')
+def _read_plain(data: bytes) -> pd.DataFrame | None:
+    """The records of a plain CSV file as text columns (`read_plain_csv`: a header of distinct
+    names, line breaks allowed in quoted fields); None unless the file is plain. For a plain file
+    this is exactly what `_read_records` reads."""
+    read = read_plain_csv(data, multiline=True)
+    return None if read is None else read[0].to_pandas()
 
 
 def check_frame(

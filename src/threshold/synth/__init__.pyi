@@ -2,6 +2,7 @@ from .api import Allocate, World, synthesise, write_world
 from .config import Effects, WorldConfig
 from .dsl_calls import DSLCallWorld, dsl_call_world
 from .messy import (
+    HEADER_STYLES,
     MESSY_PROFILE,
     mangle_school_name,
     write_messy_exports,
@@ -10,6 +11,7 @@ from .messy import (
 from .school_names import invent_former_names, repeat_mentions, school_mentions
 
 __all__ = [
+    "HEADER_STYLES",
     "MESSY_PROFILE",
     "Allocate",
     "DSLCallWorld",

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from threshold.model import ContactOutcome, ReferralOutcome, SourceCode
+from threshold.synth.school_names import change_case
 
-# Header styles: (child id, date, source, school, outcome, contact id or None, child's school).
-_STYLES = (
+HEADER_STYLES = (
     (
         "Child Unique ID",
         "Date of Contact",
@@ -48,6 +48,8 @@ _STYLES = (
         "Child school URN",
     ),
 )
+"""The LA systems' contacts headers (the LAs take them in turn; the first is Annex A's): child id,
+date, source, school, outcome, contact id (None where the system has none), child's school."""
 _DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%b-%y", "%d.%m.%Y", "%d/%m/%Y %H:%M")
 _SOURCE_SPELLINGS = {
     SourceCode.SCHOOLS: ("e) 2A: Schools", "Schools", "2A", "School/Education", "SCHOOL"),
@@ -114,7 +116,7 @@ def write_messy_exports(
     truths: list[pd.DataFrame] = []
     paths: list[Path] = []
     for number, (la_code, group) in enumerate(contacts.groupby("cont_la_code", sort=True)):
-        style = _STYLES[number % len(_STYLES)]
+        style = HEADER_STYLES[number % len(HEADER_STYLES)]
         repeat = rng.random(len(group)) < 0.015
         order = np.sort(
             np.concatenate([np.arange(len(group)), np.flatnonzero(repeat)]), kind="stable"
@@ -217,11 +219,7 @@ def mangle_school_name(name: str, town: str, postcode: str, rng: np.random.Gener
         text = f"{text} {postcode}"
     if rng.random() < 0.12:
         text = _typo(text, rng)
-    case = rng.random()
-    if case < 0.1:
-        text = text.upper()
-    elif case < 0.15:
-        text = text.lower()
+    text = change_case(text, rng, (0.1, 0.15))
     if rng.random() < 0.05:
         text = f"  {text} "
     return text

@@ -245,15 +245,22 @@ def _place(text: str, town: str, postcode: str, rng: np.random.Generator) -> str
 
 
 def _case(text: str, rng: np.random.Generator) -> str:
-    draw = rng.random()
-    if draw < 0.15:
-        text = text.upper()
-    elif draw < 0.3:
-        text = text.lower()
-    elif draw < 0.35:
-        text = text.title()
+    text = change_case(text, rng, (0.15, 0.3, 0.35))
     if rng.random() < 0.1:
         text = text.replace("'", "").replace("’", "").replace(".", "")
     if rng.random() < 0.05:
         text = f" {text}  ".replace(" ", "  ", 1)
+    return text
+
+
+_CASES = (str.upper, str.lower, str.title)
+
+
+def change_case(text: str, rng: np.random.Generator, cuts: tuple[float, ...]) -> str:
+    """`text` in capitals, small letters or title case when one draw falls below the first,
+    second or third of the ascending `cuts`; else as it is."""
+    draw = rng.random()
+    for cut, case in zip(cuts, _CASES, strict=False):
+        if draw < cut:
+            return case(text)
     return text

@@ -10,12 +10,15 @@ from urllib.parse import urlencode
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from threshold.web.accounts.forms import MSG_TOKEN_WRONG, MSG_WRONG_CREDENTIALS
 from threshold.web.accounts.roles import RoleName
+from threshold.web.accounts.sessions import REFRESH_SECONDS
 from threshold.web.audit.models import AuditEvent
 
 PASSWORD = "correct horse battery staple"
@@ -220,13 +223,38 @@ def test_sign_out_is_a_post_and_is_audited(
     ("setting", "value"),
     [
         ("SESSION_COOKIE_AGE", 1800),
-        ("SESSION_SAVE_EVERY_REQUEST", True),
+        ("SESSION_ENGINE", "threshold.web.accounts.sessions"),
         ("SESSION_EXPIRE_AT_BROWSER_CLOSE", True),
         ("SESSION_COOKIE_HTTPONLY", True),
     ],
 )
 def test_sessions_expire_after_30_idle_minutes(setting: str, value: object) -> None:
     assert getattr(settings, setting) == value
+
+
+def stored_session(client: Client) -> Session:
+    return Session.objects.get(session_key=client.cookies[settings.SESSION_COOKIE_NAME].value)
+
+
+def test_an_idle_session_ends_and_a_used_one_is_kept_alive(
+    client: Client, make_user: Callable[..., object], sign_in: Callable[..., Client]
+) -> None:
+    sign_in(client, make_user(RoleName.EVALUATOR))
+    age = dt.timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    a_minute = dt.timedelta(seconds=REFRESH_SECONDS)
+    saved = stored_session(client).expire_date
+    assert client.get(HOME).status_code == 200  # within a minute: not written again
+    assert stored_session(client).expire_date == saved
+    Session.objects.filter(pk=stored_session(client).pk).update(
+        expire_date=timezone.now() + age - a_minute - dt.timedelta(seconds=1)
+    )
+    before = timezone.now()
+    assert client.get(HOME).status_code == 200  # over a minute since: moved to 30 minutes on
+    assert stored_session(client).expire_date >= before + age
+    Session.objects.filter(pk=stored_session(client).pk).update(
+        expire_date=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert client.get(HOME).url == after(LOGIN, HOME)  # 30 idle minutes: signed out
 
 
 def test_passwords_need_twelve_characters() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from threshold.web.accounts.authorisation import has_permission
 from threshold.web.accounts.permissions import Permission
@@ -52,15 +54,21 @@ def may_follow(user: AbstractBaseUser, needed: Needed) -> bool:
     return any(has_permission(user, permission) for permission in wanted)
 
 
+@functools.cache
+def _hrefs(script_prefix: str, urlconf: str | None) -> tuple[str, ...]:
+    """Each navigation item's address under `script_prefix` in `urlconf`, reversed once."""
+    return tuple(reverse(name, urlconf=urlconf) for name, _, _ in NAVIGATION)
+
+
 def navigation(request: HttpRequest) -> dict[str, object]:
     """`navigation`: the items this user may follow, the current one marked."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"navigation": []}
     items = []
-    for name, text, permission in NAVIGATION:
+    hrefs = _hrefs(get_script_prefix(), get_urlconf())
+    for (name, text, permission), href in zip(NAVIGATION, hrefs, strict=True):
         if may_follow(user, permission):
-            href = reverse(name)
             current = request.path == href if name == "core:home" else request.path.startswith(href)
             items.append({"href": href, "text": text, "active": current})
     return {"navigation": items}

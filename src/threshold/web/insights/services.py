@@ -14,14 +14,17 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django_tasks import task
 
@@ -373,13 +376,14 @@ def _load(
     by: Actor,
 ) -> FrontDoorImport:
     """Make the LA's contacts and referrals in the database the store's; record and audit it."""
-    schools = dict(School.objects.values_list("urn", "pk"))
-    contacts = _sync(
-        Contact, "contact_id", authority, _contact_rows(store.table("contacts"), schools)
-    )
-    referrals = _sync(
-        Referral, "referral_id", authority, _referral_rows(store.table("referrals"), schools)
-    )
+    schools = pd.Series(dict(School.objects.values_list("urn", "pk")), dtype="int64")
+    with _page_cache():
+        contacts = _sync(
+            Contact, "contact_id", authority, _contact_frame(store.table("contacts"), schools)
+        )
+        referrals = _sync(
+            Referral, "referral_id", authority, _referral_frame(store.table("referrals"), schools)
+        )
     parts = result.to_dict()["parts"]
     records = sum(part.records for part in result.parts)
     record = FrontDoorImport.objects.create(
@@ -418,78 +422,162 @@ def _load(
     return record
 
 
-def _school(value: object, schools: dict[int, int]) -> int | None:
-    return None if pd.isna(value) else schools[int(value)]
+def _school_ids(
+    frame: pd.DataFrame, columns: tuple[str, str], schools: pd.Series
+) -> list[pd.Series]:
+    """The database ids of the schools whose URNs are in `columns` (<NA> where there is none);
+    KeyError for the first URN (row by row) that is not in the database."""
+    unknown = np.column_stack([(frame[c].notna() & ~frame[c].isin(schools.index)) for c in columns])
+    if unknown.any():
+        first = int(np.flatnonzero(unknown)[0])
+        raise KeyError(int(frame[columns[first % 2]].iloc[first // 2]))
+    return [frame[column].map(schools).astype("Int64") for column in columns]
 
 
-def _text(value: object) -> str:
-    return "" if pd.isna(value) else str(value)
+def _texts(series: pd.Series) -> pd.Series:
+    return series.astype(object).where(series.notna(), "")
 
 
-def _date(value: object) -> object:
-    return None if pd.isna(value) else pd.Timestamp(value).date()
+def _dates(series: pd.Series) -> pd.Series:
+    return series.dt.date.astype(object).where(series.notna(), None)
 
 
-def _contact_rows(frame: pd.DataFrame, schools: dict[int, int]) -> dict[str, dict[str, object]]:
-    return {
-        row.cont_contact_id: {
-            "person_id": row.cont_person_id,
-            "contact_date": _date(row.cont_contact_date),
-            "source_code": str(row.cont_contact_source_code),
-            "source_school_id": _school(row.cont_source_school_urn, schools),
-            "source_school_name": _text(row.cont_source_school_name),
-            "child_school_id": _school(row.cont_child_school_urn, schools),
-            "outcome": _text(row.cont_contact_outcome),
+def _contact_frame(frame: pd.DataFrame, schools: pd.Series) -> pd.DataFrame:
+    """The store's contacts as the columns of Contact."""
+    source, child = _school_ids(frame, ("cont_source_school_urn", "cont_child_school_urn"), schools)
+    return pd.DataFrame(
+        {
+            "contact_id": frame["cont_contact_id"],
+            "person_id": frame["cont_person_id"],
+            "contact_date": _dates(frame["cont_contact_date"]),
+            "source_code": frame["cont_contact_source_code"].map(str),
+            "source_school_id": source,
+            "source_school_name": _texts(frame["cont_source_school_name"]),
+            "child_school_id": child,
+            "outcome": _texts(frame["cont_contact_outcome"]),
         }
-        for row in frame.itertuples(index=False)
-    }
+    )
 
 
-def _referral_rows(frame: pd.DataFrame, schools: dict[int, int]) -> dict[str, dict[str, object]]:
-    return {
-        row.cine_referral_id: {
-            "contact_id": _text(row.cine_contact_id),
-            "person_id": row.cine_person_id,
-            "referral_date": _date(row.cine_referral_date),
-            "source_code": str(row.cine_referral_source_code),
-            "source_school_id": _school(row.cine_source_school_urn, schools),
-            "child_school_id": _school(row.cine_child_school_urn, schools),
-            "outcome": _text(row.cine_referral_outcome),
-            "close_date": _date(row.cine_close_date),
+def _referral_frame(frame: pd.DataFrame, schools: pd.Series) -> pd.DataFrame:
+    """The store's referrals as the columns of Referral."""
+    source, child = _school_ids(frame, ("cine_source_school_urn", "cine_child_school_urn"), schools)
+    return pd.DataFrame(
+        {
+            "referral_id": frame["cine_referral_id"],
+            "contact_id": _texts(frame["cine_contact_id"]),
+            "person_id": frame["cine_person_id"],
+            "referral_date": _dates(frame["cine_referral_date"]),
+            "source_code": frame["cine_referral_source_code"].map(str),
+            "source_school_id": source,
+            "child_school_id": child,
+            "outcome": _texts(frame["cine_referral_outcome"]),
+            "close_date": _dates(frame["cine_close_date"]),
         }
-        for row in frame.itertuples(index=False)
-    }
+    )
+
+
+HELD = "_held"
+"""The suffix of the database's values beside the store's while they are compared."""
+SQLITE_CACHE_KIB = 262_144
+"""The page cache (KiB) of the connection that loads the store into a SQLite database."""
+SYNC_BATCH = 500
+"""Rows read, written or deleted a statement at a time (a delete names its rows' ids, under
+SQLite's 999 parameters a statement)."""
+
+
+@contextmanager
+def _page_cache() -> Iterator[None]:
+    """On SQLite, a page cache of SQLITE_CACHE_KIB for the connection while the store is loaded
+    (the default 2 MiB makes inserting many rows into the indexed tables re-read their pages)."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (before,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 def _sync(
     model: type[Contact | Referral],
     key: str,
     authority: LocalAuthority,
-    wanted: dict[str, dict[str, object]],
+    wanted: pd.DataFrame,
 ) -> Synced:
-    """Create, update and delete the LA's rows of `model` so that they are exactly `wanted`."""
-    fields = list(next(iter(wanted.values()), {}))
-    held = {getattr(row, key): row for row in model.objects.filter(authority=authority)}
-    created = [
-        model(**{key: id_, "authority": authority}, **values)
-        for id_, values in wanted.items()
-        if id_ not in held
-    ]
-    changed = []
-    for id_, values in wanted.items():
-        row = held.get(id_)
-        if row is not None and any(getattr(row, f) != v for f, v in values.items()):
-            for field, value in values.items():
-                setattr(row, field, value)
-            changed.append(row)
-    gone = [row.pk for id_, row in held.items() if id_ not in wanted]
-    model.objects.filter(pk__in=gone).delete()
-    model.objects.bulk_create(created, batch_size=1000)
-    if changed:
-        model.objects.bulk_update(changed, fields, batch_size=1000)
+    """Create, update and delete the LA's rows of `model` so that they are exactly `wanted`
+    (the model's columns, one row per `key`): the rows held are read once and compared with
+    the wanted ones as tables, and only the differences are written."""
+    fields = [column for column in wanted.columns if column != key]
+    held = _held(model, authority, wanted)
+    is_held = wanted[key].isin(held[key])
+    created = wanted[~is_held]
+    gone = held.loc[~held[key].isin(wanted[key]), "pk"].tolist()
+    both = wanted[is_held].merge(held, on=key, suffixes=("", HELD))
+    differs = np.zeros(len(both), dtype=bool)
+    for field in fields:
+        new, old = both[field], both[field + HELD]
+        differs |= ~((new == old).fillna(False) | (new.isna() & old.isna())).to_numpy(bool)
+    changed = both.loc[differs, [*fields, "pk"]]
+    for start in range(0, len(gone), SYNC_BATCH):
+        model.objects.filter(pk__in=gone[start : start + SYNC_BATCH]).delete()
+    _insert(model, created.assign(authority_id=authority.pk))
+    _update(model, changed)
     return Synced(
         created=len(created),
         updated=len(changed),
         deleted=len(gone),
         unchanged=len(wanted) - len(created) - len(changed),
     )
+
+
+def _held(
+    model: type[Contact | Referral], authority: LocalAuthority, wanted: pd.DataFrame
+) -> pd.DataFrame:
+    """The LA's rows of `model` in the database: their `pk` and the columns of `wanted`, with
+    its types."""
+    names = list(wanted.columns)
+    rows = model.objects.filter(authority=authority).values_list("pk", *names)
+    held = pd.DataFrame.from_records(
+        rows.iterator(chunk_size=SYNC_BATCH * 20), columns=["pk", *names]
+    )
+    return held.astype(wanted.dtypes.to_dict())
+
+
+def _insert(model: type[Contact | Referral], frame: pd.DataFrame) -> None:
+    """Insert the rows of `frame` (its columns the model's) into the model's table."""
+    columns = _columns(model, frame.columns)
+    marks = ", ".join(["%s"] * len(columns))
+    table = connection.ops.quote_name(model._meta.db_table)
+    _execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", frame)
+
+
+def _update(model: type[Contact | Referral], frame: pd.DataFrame) -> None:
+    """Set the model's rows named by `frame`'s last column (their primary keys) to the values
+    of its other columns (the model's)."""
+    *columns, pk = _columns(model, frame.columns)
+    values = ", ".join(f"{column} = %s" for column in columns)
+    table = connection.ops.quote_name(model._meta.db_table)
+    _execute(f"UPDATE {table} SET {values} WHERE {pk} = %s", frame)
+
+
+def _columns(model: type[Contact | Referral], names: Iterable[str]) -> list[str]:
+    """The quoted database columns of the model's fields `names` ("pk": its primary key)."""
+    meta = model._meta
+    fields = [meta.pk if name == "pk" else meta.get_field(name) for name in names]
+    return [connection.ops.quote_name(field.column) for field in fields]
+
+
+def _execute(sql: str, frame: pd.DataFrame) -> None:
+    """Run `sql` once for each row of `frame`, its values the parameters (None where missing),
+    in batches."""
+    with connection.cursor() as cursor:
+        for start in range(0, len(frame), SYNC_BATCH * 20):
+            part = frame.iloc[start : start + SYNC_BATCH * 20]
+            values = [part[c].astype(object).where(part[c].notna(), None).tolist() for c in part]
+            cursor.executemany(sql, list(zip(*values, strict=True)))
