@@ -63,7 +63,9 @@ def missing() -> str | None:
 
 
 def assert_accessible(page: Page) -> None:
-    """Inject axe-core and fail on any WCAG 2.2 A/AA violation on the current page."""
+    """Inject axe-core and fail on any WCAG 2.2 A/AA violation on the current page (once a
+    navigation under way has loaded)."""
+    page.wait_for_load_state("load")
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_22_AA

@@ -154,7 +154,8 @@ def test_a_wrong_date_is_explained_at_the_field_and_a_wide_table_scrolls_on_a_ph
         region.focus()
         page.keyboard.press("ArrowRight")
         page.keyboard.press("ArrowRight")
-        assert region.evaluate("el => el.scrollLeft") > 0  # keyboard users can scroll it
+        # keyboard users can scroll it (the scroll may be smooth: wait for it, 5 s at most)
+        page.wait_for_function("el => el.scrollLeft > 0", arg=region.element_handle(), timeout=5000)
         assert_accessible(page)
         shot(page, "05-phone-table")
     support = AdHocSupport.objects.get()

@@ -93,6 +93,7 @@ def test_lead_enrols_schools_and_ssw_plans_and_records_a_session(
         page.get_by_role("link", name="Schedule").first.click()
         assert_accessible(page)
         page.get_by_role("link", name="Northmoor Academy").click()
+        expect(page.get_by_role("button", name="Plan a session")).to_be_visible()
         assert_accessible(page)
         page.get_by_role("button", name="Plan a session").click()
         expect(page.get_by_role("heading", name="Suggested dates")).to_be_visible()
