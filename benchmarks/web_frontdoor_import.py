@@ -40,9 +40,10 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from frontdoor_import import (  # the core benchmark's export and helpers
     OUTCOMES,
-    TARGET_SECONDS,
     _peak_memory,
+    child_figures,
     register_with_la,
+    timing,
     write_export,
 )
 
@@ -196,20 +197,9 @@ def main() -> None:
             command = [*common, "--child", "import", "--export", str(path)]
             command += ["--profile-file", str(MESSY_PROFILE)]
             command += ["--profile"] if args.profile else []
-            output = subprocess.run(
-                command, check=True, capture_output=True, text=True, env=environment
-            )
-            if args.profile:
-                print(output.stderr)
-            figures = json.loads(output.stdout)
-            per_million = figures["wall"] * 1_000_000 / args.rows
-            verdict = "meets" if per_million <= TARGET_SECONDS else "misses"
-            print(
-                f"{label}: {figures['wall']:.1f} s wall, {figures['cpu']:.1f} s CPU (the upload "
-                f"kept in {figures['kept']:.1f} s); {per_million:.1f} s wall per 1,000,000 rows "
-                f"(target <= {TARGET_SECONDS:.0f} s: {verdict}); peak memory "
-                f"{figures['rss_peak']:,.0f} MiB ({figures['rss_before']:,.0f} MiB before)"
-            )
+            figures = child_figures(command, profile=args.profile, env=environment)
+            kept = f"the upload kept in {figures['kept']:.1f} s"
+            print(f"{label}: {timing(figures, args.rows)}; {kept}")
             contacts = figures["contacts"]
             print(
                 f"  records {figures['records']:,}, quarantined {figures['quarantined']:,}; "
